@@ -1,0 +1,34 @@
+# SPDX-License-Identifier: GPL-2.0
+# simple-dio-rs workflow. Everything big lives in $SDIO_CACHE (~/.cache/simple-dio).
+#   make build     build root + overlay + kernel (incremental)
+#   make run       build, boot, demo: ext4 and XFS on NVMe, O_DIRECT reads
+#   make test      KUnit + guest suites; ends with "N passed, N failed"
+#   make shell     interactive guest
+#   make clean     drop the object directories (keeps build root, tree, ccache)
+# Variables: SIMPLE_DIO=y|m|n (default m: one build covers load, unload, KUnit), DEBUG=1 (KASAN/lockdep/kmemleak build),
+#            FULL=1 (longer test variant), SDIO_CACHE=DIR, SDIO_JOBS=N.
+
+SIMPLE_DIO ?= m
+export SDIO_SIMPLE_DIO := $(SIMPLE_DIO)
+export SDIO_VARIANT := $(if $(filter 1,$(DEBUG)),debug,default)
+export SDIO_FULL := $(FULL)
+
+.PHONY: all build run test shell clean
+
+all: build
+
+build:
+	scripts/build
+	scripts/tools
+
+run: build
+	scripts/vm run tests/guest/demo.sh
+
+test: build
+	scripts/test
+
+shell: build
+	scripts/vm shell
+
+clean:
+	rm -rf "$${SDIO_CACHE:-$$HOME/.cache/simple-dio}"/root/sdio/obj-*

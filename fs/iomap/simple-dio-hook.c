@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Registration hook and sysfs knob for the simple direct-I/O read path.
+ *
+ * The path itself lives in fs/iomap/simple_dio.rs; this file is what stays built
+ * in: a static key that keeps iomap_dio_rw() at zero cost while no path is
+ * registered or the knob is 0, and a percpu_ref that counts calls, bios in
+ * flight and queued completion work so that unregistering waits for all of them.
+ */
+#include <linux/bio.h>
+#include <linux/fs.h>
+#include <linux/init.h>
+#include <linux/iomap.h>
+#include <linux/iomap-simple-dio.h>
+#include <linux/kobject.h>
+#include <linux/kstrtox.h>
+#include <linux/mutex.h>
+#include <linux/percpu-refcount.h>
+#include <linux/sysfs.h>
+#include <linux/workqueue.h>
+#include "trace.h"
+
+DEFINE_STATIC_KEY_FALSE(iomap_simple_dio_key);
+EXPORT_SYMBOL_GPL(iomap_simple_dio_key);
+
+static const struct iomap_simple_dio_ops *simple_ops;
+static struct percpu_ref simple_ref;
+static DECLARE_COMPLETION(simple_ref_released);
+static DEFINE_MUTEX(simple_lock);
+static bool simple_read = true;
+
+static void simple_ref_release(struct percpu_ref *ref)
+{
+	complete(&simple_ref_released);
+}
+
+/* Called with simple_lock held. */
+static void simple_update_key(void)
+{
+	if (simple_ops && simple_read)
+		static_branch_enable(&iomap_simple_dio_key);
+	else
+		static_branch_disable(&iomap_simple_dio_key);
+}
+
+ssize_t iomap_simple_dio_read(struct kiocb *iocb, struct iov_iter *iter,
+			      const struct iomap_ops *ops, void *private,
+			      unsigned int dio_flags)
+{
+	ssize_t ret;
+
+	if (!percpu_ref_tryget_live(&simple_ref))
+		return -ENOTBLK;
+	ret = simple_ops->read(iocb, iter, ops, private, dio_flags);
+	percpu_ref_put(&simple_ref);
+	return ret;
+}
+
+static void simple_end_io(struct bio *bio)
+{
+	simple_ops->end_io(bio);
+	percpu_ref_put(&simple_ref);
+}
+
+/**
+ * iomap_simple_dio_submit - submit a bio of the registered simple path
+ * @bio: the bio; its completion goes to the path's ->end_io
+ *
+ * Must be called from the path's ->read, which holds a reference.
+ */
+void iomap_simple_dio_submit(struct bio *bio)
+{
+	percpu_ref_get(&simple_ref);
+	bio->bi_end_io = simple_end_io;
+	submit_bio(bio);
+}
+EXPORT_SYMBOL_GPL(iomap_simple_dio_submit);
+
+static void simple_work(struct work_struct *work)
+{
+	simple_ops->complete_work(work);
+	percpu_ref_put(&simple_ref);
+}
+
+/**
+ * iomap_simple_dio_queue_work - run the path's ->complete_work on @sb's dio wq
+ * @sb: super block whose s_dio_done_wq runs the work (it must exist)
+ * @work: the work item, initialised here
+ *
+ * Must be called from ->read or ->end_io, which hold a reference.
+ */
+void iomap_simple_dio_queue_work(struct super_block *sb,
+				 struct work_struct *work)
+{
+	percpu_ref_get(&simple_ref);
+	INIT_WORK(work, simple_work);
+	queue_work(sb->s_dio_done_wq, work);
+}
+EXPORT_SYMBOL_GPL(iomap_simple_dio_queue_work);
+
+void iomap_simple_dio_trace_begin(struct kiocb *iocb, struct iov_iter *iter,
+				  unsigned int dio_flags)
+{
+	trace_iomap_dio_rw_begin(iocb, iter, dio_flags, 0);
+}
+EXPORT_SYMBOL_GPL(iomap_simple_dio_trace_begin);
+
+void iomap_simple_dio_trace_complete(struct kiocb *iocb, int error,
+				     ssize_t ret)
+{
+	trace_iomap_dio_complete(iocb, error, ret);
+}
+EXPORT_SYMBOL_GPL(iomap_simple_dio_trace_complete);
+
+/**
+ * iomap_simple_dio_register - make @ops serve iomap_dio_rw() reads
+ * @ops: the path; it must stay valid until iomap_simple_dio_unregister()
+ *
+ * Return: 0, or -EBUSY if a path is registered already.
+ */
+int iomap_simple_dio_register(const struct iomap_simple_dio_ops *ops)
+{
+	int ret = 0;
+
+	mutex_lock(&simple_lock);
+	if (simple_ops) {
+		ret = -EBUSY;
+	} else {
+		simple_ops = ops;
+		reinit_completion(&simple_ref_released);
+		percpu_ref_reinit(&simple_ref);
+		simple_update_key();
+	}
+	mutex_unlock(&simple_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(iomap_simple_dio_register);
+
+/**
+ * iomap_simple_dio_unregister - stop offering reads to @ops and wait for it
+ * @ops: the path passed to iomap_simple_dio_register()
+ *
+ * Returns once no call, bio completion or work of @ops can run any more.
+ */
+void iomap_simple_dio_unregister(const struct iomap_simple_dio_ops *ops)
+{
+	mutex_lock(&simple_lock);
+	if (!WARN_ON_ONCE(simple_ops != ops)) {
+		static_branch_disable(&iomap_simple_dio_key);
+		percpu_ref_kill(&simple_ref);
+		wait_for_completion(&simple_ref_released);
+		simple_ops = NULL;
+	}
+	mutex_unlock(&simple_lock);
+}
+EXPORT_SYMBOL_GPL(iomap_simple_dio_unregister);
+
+static ssize_t simple_read_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(simple_read));
+}
+
+static ssize_t simple_read_store(struct kobject *kobj,
+				 struct kobj_attribute *attr, const char *buf,
+				 size_t count)
+{
+	unsigned int val;
+	int ret;
+
+	ret = kstrtouint(buf, 10, &val);
+	if (ret)
+		return ret;
+	if (val > 1)
+		return -EINVAL;
+	mutex_lock(&simple_lock);
+	WRITE_ONCE(simple_read, val);
+	simple_update_key();
+	mutex_unlock(&simple_lock);
+	return count;
+}
+
+static struct kobj_attribute simple_read_attr = __ATTR_RW(simple_read);
+
+static int __init iomap_simple_dio_hook_init(void)
+{
+	struct kobject *iomap_kobj;
+	int ret;
+
+	/* Dead until a path registers: percpu_ref_tryget_live() fails. */
+	ret = percpu_ref_init(&simple_ref, simple_ref_release,
+			      PERCPU_REF_INIT_DEAD, GFP_KERNEL);
+	if (ret)
+		return ret;
+	iomap_kobj = kobject_create_and_add("iomap", kernel_kobj);
+	if (!iomap_kobj)
+		return -ENOMEM;
+	return sysfs_create_file(iomap_kobj, &simple_read_attr.attr);
+}
+fs_initcall(iomap_simple_dio_hook_init);

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Hook for the simple direct-I/O read path (fs/iomap/simple_dio.rs).
+ *
+ * The path is built as its own (Rust) module and registers itself here. While it
+ * is registered and /sys/kernel/iomap/simple_read is 1, iomap_dio_rw() offers each
+ * request to it first and goes on to __iomap_dio_rw() when it answers -ENOTBLK.
+ *
+ * Every call, in-flight bio and queued completion work holds a reference on the
+ * registration, and the bio and work callbacks run through trampolines here, so
+ * iomap_simple_dio_unregister() returns only when no code of the module can run
+ * any more: the module can be unloaded under load.
+ */
+#ifndef _LINUX_IOMAP_SIMPLE_DIO_H
+#define _LINUX_IOMAP_SIMPLE_DIO_H
+
+#include <linux/jump_label.h>
+#include <linux/types.h>
+
+struct bio;
+struct iomap_ops;
+struct iov_iter;
+struct kiocb;
+struct super_block;
+struct work_struct;
+
+/**
+ * struct iomap_simple_dio_ops - a simple direct-I/O read path
+ * @read: serve a read, or return -ENOTBLK to hand it to the generic path;
+ *	-EIOCBQUEUED when it completes asynchronously
+ * @end_io: completion of a bio submitted with iomap_simple_dio_submit()
+ * @complete_work: work queued with iomap_simple_dio_queue_work()
+ */
+struct iomap_simple_dio_ops {
+	ssize_t (*read)(struct kiocb *iocb, struct iov_iter *iter,
+			const struct iomap_ops *ops, void *private,
+			unsigned int dio_flags);
+	void (*end_io)(struct bio *bio);
+	void (*complete_work)(struct work_struct *work);
+};
+
+#if IS_ENABLED(CONFIG_IOMAP_SIMPLE_DIO)
+DECLARE_STATIC_KEY_FALSE(iomap_simple_dio_key);
+
+int iomap_simple_dio_register(const struct iomap_simple_dio_ops *ops);
+void iomap_simple_dio_unregister(const struct iomap_simple_dio_ops *ops);
+void iomap_simple_dio_submit(struct bio *bio);
+void iomap_simple_dio_queue_work(struct super_block *sb,
+				 struct work_struct *work);
+void iomap_simple_dio_trace_begin(struct kiocb *iocb, struct iov_iter *iter,
+				  unsigned int dio_flags);
+void iomap_simple_dio_trace_complete(struct kiocb *iocb, int error,
+				     ssize_t ret);
+ssize_t iomap_simple_dio_read(struct kiocb *iocb, struct iov_iter *iter,
+			      const struct iomap_ops *ops, void *private,
+			      unsigned int dio_flags);
+
+/* True when a simple path is registered and the sysfs knob is 1. */
+static inline bool iomap_simple_dio_active(void)
+{
+	return static_branch_unlikely(&iomap_simple_dio_key);
+}
+#else
+static inline bool iomap_simple_dio_active(void)
+{
+	return false;
+}
+
+static inline ssize_t iomap_simple_dio_read(struct kiocb *iocb,
+		struct iov_iter *iter, const struct iomap_ops *ops,
+		void *private, unsigned int dio_flags)
+{
+	return -ENOTBLK;
+}
+#endif
+
+#endif /* _LINUX_IOMAP_SIMPLE_DIO_H */

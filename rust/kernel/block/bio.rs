@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Block I/O requests (`struct bio`) and bio sets whose front pad embeds per-request data.
+//!
+//! A [`BioSet<D>`] allocates each bio with room in front of it for a `D`, so a caller's
+//! per-request state and the bio come from one allocation: [`Bio<D>`] owns both.
+//!
+//! C header: [`include/linux/bio.h`](srctree/include/linux/bio.h)
+
+use crate::{
+    alloc::Flags,
+    bindings,
+    error::{to_result, Error, Result},
+    iov::IovIterDest,
+    prelude::*,
+    types::Opaque,
+};
+use core::{marker::PhantomData, mem::offset_of, ptr::NonNull};
+
+/// A block device that I/O is sent to.
+///
+/// # Invariants
+///
+/// The wrapped `struct block_device` is valid for the lifetime of any reference to `Self`.
+#[repr(transparent)]
+pub struct BlockDevice(Opaque<bindings::block_device>);
+
+impl BlockDevice {
+    /// Creates a reference to a block device from a raw pointer.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to a valid `struct block_device` that stays valid for `'a`.
+    pub unsafe fn from_raw<'a>(ptr: *mut bindings::block_device) -> &'a Self {
+        // SAFETY: `Self` is a transparent wrapper of `struct block_device`, and the caller
+        // guarantees it is valid for `'a`.
+        unsafe { &*ptr.cast() }
+    }
+
+    /// Returns the raw `struct block_device` pointer.
+    pub fn as_raw(&self) -> *mut bindings::block_device {
+        self.0.get()
+    }
+
+    /// Returns the smallest unit, in bytes, the device can address.
+    pub fn logical_block_size(&self) -> u32 {
+        // SAFETY: By the type invariant the block device is valid.
+        unsafe { bindings::bdev_logical_block_size(self.as_raw()) }
+    }
+
+    /// Returns the mask that the memory address of a DMA buffer must satisfy.
+    pub fn dma_alignment(&self) -> u32 {
+        // SAFETY: By the type invariant the block device is valid.
+        unsafe { bindings::bdev_dma_alignment(self.as_raw()) }
+    }
+}
+
+/// A `struct bio` starting on its own cache line.
+///
+/// The block layer touches `bi_iter`, `bi_status` and the flags on submission and
+/// completion; keeping them off the caller's data cache line avoids false sharing.
+#[repr(C, align(64))]
+struct CacheAlignedBio(Opaque<bindings::bio>);
+
+/// The layout of one allocation of a [`BioSet<D>`]: the data, then the bio.
+///
+/// Only the part up to the end of `struct bio` is allocated as such (the bio's inline
+/// vectors follow it), so this type is never referenced as a whole, only through its fields.
+#[repr(C)]
+struct BioWithData<D> {
+    data: D,
+    bio: CacheAlignedBio,
+}
+
+/// A bio set whose bios carry a `D` in their front pad.
+///
+/// Created with `BIOSET_NEED_BVECS | BIOSET_PERCPU_CACHE`: bios can hold data pages, and
+/// frees go to a per-CPU cache that polled and inline completions reuse without locking.
+///
+/// # Invariants
+///
+/// `inner` was initialised by `bioset_init()` with a front pad of `Self::FRONT_PAD` bytes
+/// and is torn down with `bioset_exit()` on drop.
+#[pin_data(PinnedDrop)]
+pub struct BioSet<D> {
+    #[pin]
+    inner: Opaque<bindings::bio_set>,
+    _p: PhantomData<D>,
+}
+
+// SAFETY: A bio set may be used from any thread: allocation and free are thread safe.
+unsafe impl<D: Send> Send for BioSet<D> {}
+// SAFETY: All methods taking `&self` are safe to call concurrently (mempool and per-CPU cache).
+unsafe impl<D: Send> Sync for BioSet<D> {}
+
+impl<D: Send> BioSet<D> {
+    /// The number of bytes in front of each bio, where the `D` lives.
+    pub const FRONT_PAD: usize = offset_of!(BioWithData<D>, bio);
+
+    /// Creates a bio set that keeps `pool_size` bios in reserve.
+    pub fn new(pool_size: u32) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            inner <- Opaque::try_ffi_init(|bs: *mut bindings::bio_set| {
+                let flags = bindings::BIOSET_NEED_BVECS | bindings::BIOSET_PERCPU_CACHE;
+                // SAFETY: `bs` points to writable memory for a `struct bio_set`; the front pad
+                // is a few cache lines, far below `u32::MAX`.
+                to_result(unsafe {
+                    bindings::bioset_init(bs, pool_size, Self::FRONT_PAD as u32, flags as i32)
+                })
+            }),
+            _p: PhantomData,
+        })
+    }
+
+    /// Allocates a bio for `nr_vecs` pages to `bdev` with operation and flags `opf`.
+    ///
+    /// With a sleeping `gfp` (`GFP_KERNEL`) this cannot fail: the pool guarantees progress.
+    /// With `GFP_NOWAIT` it fails with `EAGAIN` rather than sleeping.
+    pub fn alloc(
+        &self,
+        bdev: &BlockDevice,
+        nr_vecs: u16,
+        opf: u32,
+        gfp: Flags,
+        data: D,
+    ) -> Result<Bio<D>> {
+        // SAFETY: `self.inner` is an initialised bio set (type invariant) and `bdev` is valid.
+        let bio = unsafe {
+            bindings::bio_alloc_bioset(bdev.as_raw(), nr_vecs, opf, gfp.as_raw(), self.inner.get())
+        };
+        let bio = NonNull::new(bio).ok_or(EAGAIN)?;
+        // SAFETY: The bio was allocated from a bio set with `FRONT_PAD` bytes in front of it,
+        // which is where `BioWithData<D>::data` lives; nothing was written there yet.
+        unsafe { Bio::<D>::data_ptr(bio.as_ptr()).write(data) };
+        // INVARIANT: The bio comes from a `BioSet<D>`, its `D` is initialised and we own the
+        // only reference.
+        Ok(Bio {
+            bio,
+            _p: PhantomData,
+        })
+    }
+}
+
+#[pinned_drop]
+impl<D> PinnedDrop for BioSet<D> {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: `inner` was initialised by `bioset_init()` (type invariant). Every `Bio<D>`
+        // borrows nothing from the set, so users must not drop the set while bios are
+        // outstanding; the module that owns it waits for them before it is dropped.
+        unsafe { bindings::bioset_exit(self.inner.get()) };
+    }
+}
+
+/// An owned bio allocated from a [`BioSet<D>`], with its per-request data `D`.
+///
+/// Dropping it drops the `D` and puts the bio.
+///
+/// # Invariants
+///
+/// `bio` was allocated from a `BioSet<D>`, its front pad holds an initialised `D`, and this
+/// object owns the reference to it.
+pub struct Bio<D> {
+    bio: NonNull<bindings::bio>,
+    _p: PhantomData<D>,
+}
+
+// SAFETY: A bio can be completed and freed on any CPU; `D: Send` makes the data movable too.
+unsafe impl<D: Send> Send for Bio<D> {}
+
+impl<D> Bio<D> {
+    /// Returns where the `D` of the bio at `bio` lives.
+    ///
+    /// # Safety
+    ///
+    /// `bio` must have been allocated from a `BioSet<D>`.
+    unsafe fn data_ptr(bio: *mut bindings::bio) -> *mut D {
+        let off = offset_of!(BioWithData<D>, bio) - offset_of!(BioWithData<D>, data);
+        // SAFETY: The front pad of a `BioSet<D>` allocation starts `off` bytes before the bio.
+        unsafe { bio.cast::<u8>().sub(off).cast() }
+    }
+
+    /// Gives up ownership, returning the raw bio (for submission).
+    pub fn into_raw(self) -> *mut bindings::bio {
+        let bio = self.bio.as_ptr();
+        core::mem::forget(self);
+        bio
+    }
+
+    /// Takes back ownership of a bio returned by [`Bio::into_raw`].
+    ///
+    /// # Safety
+    ///
+    /// `bio` must come from `Bio::<D>::into_raw` and no other owner may exist.
+    pub unsafe fn from_raw(bio: *mut bindings::bio) -> Self {
+        // INVARIANT: The caller passes back the ownership `into_raw` gave up.
+        Self {
+            // SAFETY: `into_raw` never returns null.
+            bio: unsafe { NonNull::new_unchecked(bio) },
+            _p: PhantomData,
+        }
+    }
+
+    /// Takes back ownership of the bio whose data is at `data`.
+    ///
+    /// # Safety
+    ///
+    /// `data` must point to the `D` of a bio of a `BioSet<D>` whose ownership was given up
+    /// with [`Bio::into_raw`], and no other owner may exist.
+    pub unsafe fn from_data(data: *mut D) -> Self {
+        let off = offset_of!(BioWithData<D>, bio) - offset_of!(BioWithData<D>, data);
+        // SAFETY: The bio of a `BioSet<D>` allocation starts `off` bytes after its data, and
+        // the caller passes back the ownership `into_raw` gave up.
+        unsafe { Self::from_raw(data.cast::<u8>().add(off).cast()) }
+    }
+
+    /// Returns the raw `struct bio` pointer.
+    pub fn as_raw(&self) -> *mut bindings::bio {
+        self.bio.as_ptr()
+    }
+
+    /// Returns the per-request data.
+    pub fn data(&self) -> &D {
+        // SAFETY: The data is initialised (type invariant) and shared access follows `&self`.
+        unsafe { &*Self::data_ptr(self.as_raw()) }
+    }
+
+    /// Returns the per-request data, mutably.
+    pub fn data_mut(&mut self) -> &mut D {
+        // SAFETY: The data is initialised (type invariant) and we own the bio exclusively.
+        unsafe { &mut *Self::data_ptr(self.as_raw()) }
+    }
+
+    /// Sets the first sector on the device.
+    pub fn set_sector(&mut self, sector: u64) {
+        // SAFETY: We own the bio, which is not submitted.
+        unsafe { (*self.as_raw()).bi_iter.bi_sector = sector };
+    }
+
+    /// Sets the I/O priority.
+    pub fn set_ioprio(&mut self, ioprio: u16) {
+        // SAFETY: We own the bio, which is not submitted.
+        unsafe { (*self.as_raw()).bi_ioprio = ioprio };
+    }
+
+    /// Adds request flags (`REQ_*`) to the operation.
+    pub fn add_opf(&mut self, flags: u32) {
+        // SAFETY: We own the bio, which is not submitted.
+        unsafe { (*self.as_raw()).bi_opf |= flags };
+    }
+
+    /// Returns the number of bytes the bio carries (before submission) or has left.
+    pub fn size(&self) -> u32 {
+        // SAFETY: The bio is valid (type invariant).
+        unsafe { (*self.as_raw()).bi_iter.bi_size }
+    }
+
+    /// Returns the completion status as a result (`EIO`, `EAGAIN`, ... on failure).
+    pub fn status(&self) -> Result {
+        // SAFETY: The bio is valid (type invariant).
+        let status = unsafe { (*self.as_raw()).bi_status };
+        if status == 0 {
+            return Ok(());
+        }
+        // SAFETY: `blk_status_to_errno` accepts any status value.
+        Err(Error::from_errno(unsafe { bindings::blk_status_to_errno(status) }))
+    }
+
+    /// Pins the pages of `iter` into the bio, advancing `iter` by the bytes added.
+    ///
+    /// `len_align_mask` is the mask every segment length must satisfy; the memory alignment
+    /// the device needs is checked too. Fails with `EFAULT` for unmapped user memory and
+    /// `EINVAL` for misaligned segments.
+    pub fn add_iter_pages(&mut self, iter: &mut IovIterDest<'_>, len_align_mask: u32) -> Result {
+        // SAFETY: We own the bio, which is not submitted, and `iter` is valid; the device the
+        // bio targets is valid while the bio exists.
+        to_result(unsafe {
+            let bdev = (*self.as_raw()).bi_bdev;
+            bindings::bio_iov_iter_get_pages(
+                self.as_raw(),
+                iter.as_raw(),
+                bindings::bdev_dma_alignment(bdev),
+                len_align_mask,
+            )
+        })
+    }
+
+    /// Marks the bio's pages dirty, before a read into user memory.
+    pub fn set_pages_dirty(&mut self) {
+        // SAFETY: The bio is valid and owned.
+        unsafe { bindings::bio_set_pages_dirty(self.as_raw()) };
+    }
+
+    /// Returns whether every page of the bio is still dirty.
+    ///
+    /// After a read into user memory this is the common case; a page cleaned by writeback
+    /// meanwhile must be dirtied again from process context with
+    /// [`Bio::release_pages`]`(true)`.
+    pub fn pages_all_dirty(&self) -> bool {
+        let bio = self.as_raw();
+        // SAFETY: The bio is valid; `bi_io_vec[..bi_vcnt]` are its initialised vectors, each
+        // covering pages that are contiguous in the memory map (one folio per vector at most
+        // as built by `bio_iov_iter_get_pages`).
+        unsafe {
+            let vecs = (*bio).bi_io_vec;
+            for i in 0..usize::from((*bio).bi_vcnt) {
+                let bv = &*vecs.add(i);
+                let first = bv.bv_offset as usize / crate::page::PAGE_SIZE;
+                let last = (bv.bv_offset + bv.bv_len - 1) as usize / crate::page::PAGE_SIZE;
+                for n in first..=last {
+                    if !bindings::PageDirty(bv.bv_page.add(n)) {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// Unpins the bio's pages, marking them dirty first if `mark_dirty`.
+    ///
+    /// `mark_dirty` may sleep (it locks pages): only from process context.
+    pub fn release_pages(&mut self, mark_dirty: bool) {
+        // SAFETY: The bio is valid and owned; its pinned pages are released once, as the
+        // pinned flag is cleared by the C side.
+        unsafe { bindings::bio_release_pages(self.as_raw(), mark_dirty) };
+    }
+
+    /// Submits the bio and waits for it to complete, then returns its status.
+    pub fn submit_wait(&mut self) -> Result {
+        // SAFETY: The bio is valid and owned; `submit_bio_wait` returns after completion, so
+        // the bio is ours again.
+        to_result(unsafe { bindings::submit_bio_wait(self.as_raw()) })
+    }
+}
+
+impl<D> Drop for Bio<D> {
+    fn drop(&mut self) {
+        // SAFETY: The data is initialised and owned (type invariant); it is dropped once,
+        // before the memory holding it goes back to the bio set with the last `bio_put`.
+        unsafe {
+            core::ptr::drop_in_place(Self::data_ptr(self.as_raw()));
+            bindings::bio_put(self.as_raw());
+        }
+    }
+}

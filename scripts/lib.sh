@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: GPL-2.0
+# Common settings for the simple-dio-rs workflow scripts; sourced, not run.
+#
+# Everything big lives in $SDIO_CACHE (default ~/.cache/simple-dio):
+#   root/            Debian trixie(+backports) build root: toolchain, QEMU, guest
+#   root/sdio/pristine  the untouched linux-source-7.2 tree (never edited)
+#   root/sdio/tree      pristine + this repo's files + patches (the build source)
+#   root/sdio/obj-<v>   object directory of build variant <v> (make O=)
+#   root/sdio/ccache    compiler cache shared by all variants
+#   root/sdio/guest     guest root file system (exported to the guest over 9p)
+#   root/sdio/runs      per-run directories of the VM runner
+# Commands run inside the root through in_root, in a private mount namespace, so
+# nothing stays mounted on the host after a command ends.
+
+set -euo pipefail
+
+SDIO_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SDIO_CACHE=${SDIO_CACHE:-${HOME:-/root}/.cache/simple-dio}
+SDIO_ROOT=$SDIO_CACHE/root
+SDIO_MIRROR=${SDIO_MIRROR:-http://deb.debian.org/debian}
+SDIO_JOBS=${SDIO_JOBS:-$(nproc)}
+# Build variant: "default" or "debug" (KASAN, lockdep, kmemleak...).
+SDIO_VARIANT=${SDIO_VARIANT:-default}
+# How the feature is built: y, m or n.
+SDIO_SIMPLE_DIO=${SDIO_SIMPLE_DIO:-m}
+
+# Paths as seen inside the build root.
+R_SDIO=/sdio
+R_PRISTINE=$R_SDIO/pristine
+R_TREE=$R_SDIO/tree
+R_OBJ=$R_SDIO/obj-$SDIO_VARIANT-$SDIO_SIMPLE_DIO
+R_GUEST=$R_SDIO/guest
+R_RUNS=$R_SDIO/runs
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Run "$@" (a bash command string) inside the build root, with /proc, /sys, /dev
+# and the repository (at /repo) mounted in a private mount namespace.
+in_root() {
+	[ -x "$SDIO_ROOT/usr/bin/env" ] || die "no build root at $SDIO_ROOT (run scripts/buildroot)"
+	mkdir -p "$SDIO_ROOT/repo" "$SDIO_ROOT$R_SDIO"
+	SDIO_CMD="$*" unshare -m --propagation private bash -euc '
+		r=$SDIO_ROOT
+		mount -t proc proc "$r/proc"
+		mount --rbind /sys "$r/sys"
+		mount --rbind /dev "$r/dev"
+		mount --bind "$SDIO_REPO" "$r/repo"
+		mount -t tmpfs tmpfs "$r/tmp"
+		cp -L /etc/resolv.conf "$r/etc/resolv.conf" 2>/dev/null || true
+		# The host may trust a TLS proxy (crates.io downloads): lend it its CA bundle.
+		if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+			mkdir -p "$r/etc/ssl/host"
+			cp -L /etc/ssl/certs/ca-certificates.crt "$r/etc/ssl/host/ca.crt"
+		fi
+		exec chroot "$r" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
+			PATH=/usr/lib/ccache:/usr/sbin:/usr/bin:/sbin:/bin \
+			CCACHE_DIR=/sdio/ccache CCACHE_BASEDIR=/sdio \
+			SDIO_JOBS="$SDIO_JOBS" CI="${CI:-}" CARGO_HOME=/sdio/cargo \
+			CARGO_HTTP_CAINFO=/etc/ssl/host/ca.crt \
+			bash -euo pipefail -c "$SDIO_CMD"
+	'
+}
+export SDIO_ROOT SDIO_REPO SDIO_JOBS
