@@ -3,6 +3,9 @@
 #   make build     build root + overlay + kernel (incremental)
 #   make run       build, boot, demo: ext4 and XFS on NVMe, O_DIRECT reads
 #   make test      KUnit + guest suites; ends with "N passed, N failed"
+#   make bench     fio sweep, knob 0/1 and raw device; QUICK=1 for the short one
+#   make check     quality gates: checkpatch, rustfmt, clippy, W=1, patch series
+#   make patches   git format-patch series for a pristine 7.2 tree (out/patches)
 #   make shell     interactive guest
 #   make clean     drop the object directories (keeps build root, tree, ccache)
 # Variables: SIMPLE_DIO=y|m|n (default m: one build covers load, unload, KUnit), DEBUG=1 (KASAN/lockdep/kmemleak build),
@@ -13,7 +16,7 @@ export SDIO_SIMPLE_DIO := $(SIMPLE_DIO)
 export SDIO_VARIANT := $(if $(filter 1,$(DEBUG)),debug,default)
 export SDIO_FULL := $(FULL)
 
-.PHONY: all build run test shell clean
+.PHONY: all build run test bench shell clean
 
 all: build
 
@@ -26,6 +29,9 @@ run: build
 
 test: build
 	scripts/test
+
+bench: build
+	BENCH_QUICK=$(if $(filter 1,$(QUICK)),1,0) scripts/bench
 
 shell: build
 	scripts/vm shell

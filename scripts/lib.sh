@@ -32,7 +32,7 @@ R_OBJ=$R_SDIO/obj-$SDIO_VARIANT-$SDIO_SIMPLE_DIO
 R_GUEST=$R_SDIO/guest
 R_RUNS=$R_SDIO/runs
 
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+log() { printf '\033[1m==> [%s] %s\033[0m\n' "$(date +%T)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 # Run "$@" (a bash command string) inside the build root, with /proc, /sys, /dev

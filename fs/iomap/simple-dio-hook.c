@@ -198,3 +198,44 @@ static int __init iomap_simple_dio_hook_init(void)
 	return sysfs_create_file(iomap_kobj, &simple_read_attr.attr);
 }
 fs_initcall(iomap_simple_dio_hook_init);
+
+#if IS_ENABLED(CONFIG_IOMAP_SIMPLE_DIO_KUNIT_TEST)
+#include <kunit/test.h>
+
+static void simple_read_knob_test(struct kunit *test)
+{
+	static const char * const bad[] = { "2", "10", "-1", "on", "", "1x", " 1" };
+	bool old = READ_ONCE(simple_read);
+	char *page = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		KUNIT_EXPECT_EQ_MSG(test, simple_read_store(NULL, NULL, bad[i],
+				    strlen(bad[i])), -EINVAL, "input \"%s\"", bad[i]);
+
+	KUNIT_EXPECT_EQ(test, simple_read_store(NULL, NULL, "0\n", 2), 2);
+	KUNIT_EXPECT_EQ(test, simple_read_show(NULL, NULL, page), 2);
+	KUNIT_EXPECT_STREQ(test, page, "0\n");
+	KUNIT_EXPECT_EQ(test, simple_read_store(NULL, NULL, "1", 1), 1);
+	KUNIT_EXPECT_EQ(test, simple_read_show(NULL, NULL, page), 2);
+	KUNIT_EXPECT_STREQ(test, page, "1\n");
+
+	/* A rejected write leaves the value alone. */
+	KUNIT_EXPECT_EQ(test, simple_read_store(NULL, NULL, "7", 1), -EINVAL);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(simple_read));
+
+	simple_read_store(NULL, NULL, old ? "1" : "0", 1);
+}
+
+static struct kunit_case simple_dio_hook_cases[] = {
+	KUNIT_CASE(simple_read_knob_test),
+	{}
+};
+
+static struct kunit_suite simple_dio_hook_suite = {
+	.name = "iomap_simple_dio_hook",
+	.test_cases = simple_dio_hook_cases,
+};
+kunit_test_suite(simple_dio_hook_suite);
+#endif

@@ -42,6 +42,33 @@ expect_stat() {
 # expect_hits DELTA CMD...: like expect_stat for the fast-path hit counter.
 expect_hits() { expect_stat hits "$@"; }
 
+# two_extents DIR: a file whose two blocks are not contiguous on disk (another file's
+# block was allocated between them); an 8k read of both falls back and is right.
+two_extents() {
+	sdio-check fill "$1/frag" 4096 --seed 4 >/dev/null &&
+		sdio-check fill "$1/wedge" 4096 --seed 1 >/dev/null &&
+		dd if=/dev/zero of="$1/frag" bs=4096 seek=1 count=1 oflag=direct conv=notrunc status=none &&
+		sdio-check write "$1/frag" --off 4096 --len 4096 --seed 4 && sync &&
+		[ "$(filefrag "$1/frag" | awk '{ print $2 }')" -ge 2 ] &&
+		expect_stat fallback_partial_mapping 1 sdio-check read "$1/frag" --len 8k --seed 4
+}
+
+# dirty_read FILE OFF: buffered write left dirty, then an O_DIRECT read of it is
+# served (after the flush) and returns the new data.
+dirty_read() {
+	sdio-check write "$1" --off "$2" --len 4096 --seed 9 &&
+		expect_hits 1 sdio-check read "$1" --off "$2" --seed 9
+}
+
+# nowait_dirty FILE OFF: RWF_NOWAIT over dirty page cache is EAGAIN (counted), and
+# the data is right once read without it.
+nowait_dirty() {
+	sdio-check write "$1" --off "$2" --len 4096 --seed 9 &&
+		expect_stat eagain_nowait 1 sdio-check read "$1" --engine preadv2 --nowait \
+			--off "$2" --expect-errno EAGAIN &&
+		sdio-check read "$1" --off "$2" --seed 9
+}
+
 echo "# simple-dio guest suite: kernel $(uname -r), CONFIG_IOMAP_SIMPLE_DIO=${SDIO_SIMPLE_DIO:-?}"
 
 if [ "${SDIO_SIMPLE_DIO:-m}" = m ]; then
@@ -79,6 +106,30 @@ for fs in ext4 xfs; do
 	check "$fs: last block served, data right" \
 		expect_hits 1 sdio-check read $F --off 1044480 --seed 7
 
+	# Page cache over the range: flushed first, the read returns the new data.
+	sdio-check fill $MNT/dirty 64k --seed 7 >/dev/null
+	check "$fs: buffered write not yet flushed: read served, new data" dirty_read $MNT/dirty 40960
+	check "$fs: RWF_NOWAIT over dirty page cache: EAGAIN, counted" nowait_dirty $MNT/dirty 45056
+	# The iomap trace events show the path in tracefs.
+	T=/sys/kernel/tracing
+	if [ -d $T/events/iomap/iomap_dio_rw_begin ]; then
+		echo 0 >$T/tracing_on; : >$T/trace
+		echo 1 >$T/events/iomap/iomap_dio_rw_begin/enable
+		echo 1 >$T/events/iomap/iomap_dio_complete/enable
+		echo 1 >$T/events/iomap/iomap_iter/enable
+		echo 1 >$T/tracing_on
+		sdio-check read $F --engine uring --off 8192 --seed 7 >/dev/null
+		echo 0 >$T/tracing_on
+		echo 0 >$T/events/iomap/enable
+		# No iomap_iter event: the generic path did not run.
+		check "$fs: trace shows iomap_dio_rw_begin/complete and no iomap_iter" sh -c "
+			grep -q 'iomap_dio_rw_begin:.*offset 0x2000 length 0x1000' $T/trace &&
+			grep -q 'iomap_dio_complete:.*aio 1 error 0 ret 4096' $T/trace &&
+			! grep -q 'iomap_iter:' $T/trace || { cat $T/trace; exit 1; }"
+	else
+		not_ok "$fs: no iomap trace events in tracefs"
+	fi
+
 	echo 0 >$KNOB
 	for eng in pread aio uring uring-poll; do
 		check "$fs: knob 0, $eng: no hit, same data" \
@@ -91,8 +142,28 @@ for fs in ext4 xfs; do
 		expect_stat fallback_beyond_eof 1 sh -c "
 			sdio-check fill $MNT/short 8292 --seed 3 >/dev/null &&
 			sdio-check read $MNT/short --off 8192 --seed 3"
-	check "$fs: 8k read falls back (too_large), data right" \
-		expect_stat fallback_too_large 1 sdio-check read $F --off 8192 --len 8192 --seed 7
+	# Multi-block reads that one extent covers: served up to 64 KiB.
+	for kib in 8 16 32 64; do
+		for eng in pread uring-poll; do
+			check "$fs: ${kib}k $eng reads served, data right" \
+				expect_hits 20 sdio-check read $F --engine $eng --len ${kib}k --random --count 20 --seed 7
+		done
+	done
+	check "$fs: 128k read falls back (too_large), data right" \
+		expect_stat fallback_too_large 1 sdio-check read $F --off 128k --len 128k --seed 7
+	check "$fs: 68k read falls back (too_large), data right" \
+		expect_stat fallback_too_large 1 sdio-check read $F --off 64k --len 68k --seed 7
+	check "$fs: 8k read over two extents falls back (partial_mapping), data right" \
+		two_extents $MNT
+	check "$fs: 8k read over data + hole falls back (partial_mapping), data right" \
+		expect_stat fallback_partial_mapping 1 sh -c "
+			sdio-check fill $MNT/datahole 4096 --seed 3 >/dev/null && truncate -s 64k $MNT/datahole &&
+			sdio-check read $MNT/datahole --off 0 --len 8k --seed 3 --zero-from 4096"
+	check "$fs: 8k read over data + unwritten falls back (partial_mapping), data right" \
+		expect_stat fallback_partial_mapping 1 sh -c "
+			sdio-check fill $MNT/dataunw 4096 --seed 3 >/dev/null &&
+			fallocate -o 4096 -l 60k $MNT/dataunw &&
+			sdio-check read $MNT/dataunw --off 0 --len 8k --seed 3 --zero-from 4096"
 	check "$fs: hole falls back (not_mapped), zeros" \
 		expect_stat fallback_not_mapped 1 sh -c "
 			sdio-check fill $MNT/holey 4096 --seed 3 >/dev/null && truncate -s 1M $MNT/holey &&
@@ -128,6 +199,46 @@ for fs in ext4 xfs; do
 		sed 's/^/#   /' /tmp/loop.out
 	fi
 	umount $MNT
+done
+
+# Fault injection: a memory-backed null_blk with a poll queue (so every engine,
+# REQ_NOWAIT and polled I/O included, works on it); bad blocks are set under one block
+# of a file while the file system stays mounted. Served reads of that block must fail
+# with EIO on every engine, async completions through the workqueue; the block reads
+# back right once the bad blocks are cleared.
+CFG=/sys/kernel/config
+mountpoint -q $CFG || mount -t configfs configfs $CFG
+NB=$CFG/nullb/sdiofault
+for fs in ext4 xfs; do
+	mkdir $NB && echo 1024 >$NB/size && echo 1 >$NB/memory_backed &&
+		echo 1 >$NB/poll_queues && echo 1 >$NB/power || { not_ok "$fs: null_blk setup"; break; }
+	# A configfs null_blk disk is named after its directory.
+	NBDEV=/dev/sdiofault
+	case $fs in
+	ext4) mkfs.ext4 -q -F $NBDEV ;;
+	xfs) mkfs.xfs -q -f $NBDEV ;;
+	esac
+	mount $NBDEV $MNT || { not_ok "$fs: mount $NBDEV"; echo 0 >$NB/power; rmdir $NB; continue; }
+	sdio-check fill $MNT/victim 64k --seed 5 >/dev/null
+	# Physical start, in 512-byte sectors, of the file's block 4.
+	P=$(filefrag -v -b512 $MNT/victim | awk '$1 == "0:" { sub(/\.\./, "", $4); print $4 + 32 }')
+	[ -n "$P" ] || not_ok "$fs: filefrag"
+	echo "+$P-$((P + 7))" >$NB/badblocks
+	for eng in pread aio uring uring-poll; do
+		work=1
+		[ $eng = pread ] && work=0
+		check "$fs: device error, $eng: EIO, served, counted" \
+			expect_stat read_errors 1 expect_stat work_completions $work \
+			expect_hits 1 sdio-check read $MNT/victim --engine $eng --off 16k --expect-errno EIO
+	done
+	check "$fs: device error: neighbouring block still reads right" \
+		sdio-check read $MNT/victim --engine uring --off 12k --seed 5
+	echo "-$P-$((P + 7))" >$NB/badblocks
+	check "$fs: bad blocks cleared: block reads right again" \
+		expect_hits 1 sdio-check read $MNT/victim --engine aio --off 16k --seed 5
+	umount $MNT
+	echo 0 >$NB/power
+	rmdir $NB
 done
 
 echo "# fast-path counters at the end:"

@@ -102,8 +102,12 @@ impl<D: Send> BioSet<D> {
         try_pin_init!(Self {
             inner <- Opaque::try_ffi_init(|bs: *mut bindings::bio_set| {
                 let flags = bindings::BIOSET_NEED_BVECS | bindings::BIOSET_PERCPU_CACHE;
-                // SAFETY: `bs` points to writable memory for a `struct bio_set`; the front pad
-                // is a few cache lines, far below `u32::MAX`.
+                // SAFETY: `bs` points to writable memory for a `struct bio_set`.
+                // `bioset_init()` expects it zeroed: it leaves fields it does not use (the
+                // rescuer workqueue, say) alone, and `bioset_exit()` tests them.
+                unsafe { bs.write_bytes(0, 1) };
+                // SAFETY: `bs` is a zeroed `struct bio_set`; the front pad is a few cache
+                // lines, far below `u32::MAX`.
                 to_result(unsafe {
                     bindings::bioset_init(bs, pool_size, Self::FRONT_PAD as u32, flags as i32)
                 })

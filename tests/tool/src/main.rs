@@ -8,9 +8,10 @@
 //!
 //! ```text
 //! sdio-check fill FILE SIZE [--seed S]          pattern file, written and fsynced
+//! sdio-check write FILE [--off N] [--len N] [--seed S]   buffered write, left dirty
 //! sdio-check read FILE [--engine E] [--off N] [--len N] [--count K] [--random]
 //!                 [--nowait] [--hipri] [--iov N] [--buf-off N] [--unmapped]
-//!                 [--expect-errno NAME] [--zero] [--seed S] [--secs T]
+//!                 [--expect-errno NAME] [--zero] [--zero-from N] [--seed S] [--secs T]
 //! ```
 //! Engines: pread, preadv2, aio, uring, uring-poll. Exit 0 when every read matched.
 
@@ -94,7 +95,7 @@ struct Opts {
     buf_off: usize,
     unmapped: bool,
     expect_errno: Option<String>,
-    zero: bool,
+    zero_from: Option<u64>,
     seed: u64,
     secs: u64,
 }
@@ -139,6 +140,19 @@ fn fill(path: &str, size: u64, seed: u64) {
     // SAFETY: Valid fd.
     if unsafe { libc::fsync(fd) } != 0 {
         die("fsync failed");
+    }
+    // SAFETY: Valid fd.
+    unsafe { libc::close(fd) };
+}
+
+/// Buffered write of the pattern for `seed` over `[off, off + len)`, not synced.
+fn write_dirty(path: &str, off: u64, len: usize, seed: u64) {
+    let fd = open(path, libc::O_WRONLY);
+    let buf: Vec<u8> = (0..len as u64).map(|i| pattern_byte(seed, off + i)).collect();
+    // SAFETY: Valid buffer of len bytes.
+    let r = unsafe { libc::pwrite(fd, buf.as_ptr().cast(), len, off as i64) };
+    if r != len as isize {
+        die("pwrite failed");
     }
     // SAFETY: Valid fd.
     unsafe { libc::close(fd) };
@@ -364,7 +378,11 @@ fn read_cmd(path: &str, o: &Opts) {
         for i in 0..r as usize {
             // SAFETY: Within the buffer; r <= len.
             let got = unsafe { *base.add(i) };
-            let exp = if o.zero { 0 } else { pattern_byte(o.seed, off + i as u64) };
+            let at = off + i as u64;
+            let exp = match o.zero_from {
+                Some(z) if at >= z => 0,
+                _ => pattern_byte(o.seed, at),
+            };
             if got != exp {
                 die(&format!(
                     "data mismatch at file offset {}: got {got:#04x}, expected {exp:#04x} (read {} at {off}, {})",
@@ -393,7 +411,7 @@ fn main() {
         buf_off: 0,
         unmapped: false,
         expect_errno: None,
-        zero: false,
+        zero_from: None,
         seed: 1,
         secs: 0,
     };
@@ -413,7 +431,8 @@ fn main() {
             "--buf-off" => o.buf_off = parse_num(&val()) as usize,
             "--unmapped" => o.unmapped = true,
             "--expect-errno" => o.expect_errno = Some(val()),
-            "--zero" => o.zero = true,
+            "--zero" => o.zero_from = Some(0),
+            "--zero-from" => o.zero_from = Some(parse_num(&val())),
             "--seed" => o.seed = parse_num(&val()),
             "--secs" => o.secs = parse_num(&val()),
             _ => pos.push(a.clone()),
@@ -422,6 +441,7 @@ fn main() {
     match pos.first().map(String::as_str) {
         Some("fill") if pos.len() == 3 => fill(&pos[1], parse_num(&pos[2]), o.seed),
         Some("read") if pos.len() == 2 => read_cmd(&pos[1], &o),
-        _ => die("usage: sdio-check fill FILE SIZE | read FILE [options] (see source)"),
+        Some("write") if pos.len() == 2 => write_dirty(&pos[1], o.off, o.len, o.seed),
+        _ => die("usage: sdio-check fill FILE SIZE | write FILE | read FILE [options] (see source)"),
     }
 }
