@@ -18,6 +18,7 @@
 #include <linux/percpu-refcount.h>
 #include <linux/sysfs.h>
 #include <linux/workqueue.h>
+#include "simple-dio-hook.h"
 #include "trace.h"
 
 DEFINE_STATIC_KEY_FALSE(iomap_simple_dio_key);
@@ -155,15 +156,25 @@ void iomap_simple_dio_unregister(const struct iomap_simple_dio_ops *ops)
 }
 EXPORT_SYMBOL_GPL(iomap_simple_dio_unregister);
 
-static ssize_t simple_read_show(struct kobject *kobj,
-				struct kobj_attribute *attr, char *buf)
+/**
+ * iomap_simple_dio_knob_show - format the simple_read knob
+ * @buf: a sysfs page
+ *
+ * Return: the length written, "0\n" or "1\n".
+ */
+ssize_t iomap_simple_dio_knob_show(char *buf)
 {
 	return sysfs_emit(buf, "%d\n", READ_ONCE(simple_read));
 }
 
-static ssize_t simple_read_store(struct kobject *kobj,
-				 struct kobj_attribute *attr, const char *buf,
-				 size_t count)
+/**
+ * iomap_simple_dio_knob_store - parse and apply a write to the simple_read knob
+ * @buf: the text written, NUL-terminated
+ * @count: its length
+ *
+ * Return: @count, or -EINVAL for anything but 0 or 1 (a trailing newline allowed).
+ */
+ssize_t iomap_simple_dio_knob_store(const char *buf, size_t count)
 {
 	unsigned int val;
 	int ret;
@@ -178,6 +189,19 @@ static ssize_t simple_read_store(struct kobject *kobj,
 	simple_update_key();
 	mutex_unlock(&simple_lock);
 	return count;
+}
+
+static ssize_t simple_read_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	return iomap_simple_dio_knob_show(buf);
+}
+
+static ssize_t simple_read_store(struct kobject *kobj,
+				 struct kobj_attribute *attr, const char *buf,
+				 size_t count)
+{
+	return iomap_simple_dio_knob_store(buf, count);
 }
 
 static struct kobj_attribute simple_read_attr = __ATTR_RW(simple_read);
@@ -198,44 +222,3 @@ static int __init iomap_simple_dio_hook_init(void)
 	return sysfs_create_file(iomap_kobj, &simple_read_attr.attr);
 }
 fs_initcall(iomap_simple_dio_hook_init);
-
-#if IS_ENABLED(CONFIG_IOMAP_SIMPLE_DIO_KUNIT_TEST)
-#include <kunit/test.h>
-
-static void simple_read_knob_test(struct kunit *test)
-{
-	static const char * const bad[] = { "2", "10", "-1", "on", "", "1x", " 1" };
-	bool old = READ_ONCE(simple_read);
-	char *page = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
-	int i;
-
-	KUNIT_ASSERT_NOT_NULL(test, page);
-	for (i = 0; i < ARRAY_SIZE(bad); i++)
-		KUNIT_EXPECT_EQ_MSG(test, simple_read_store(NULL, NULL, bad[i],
-				    strlen(bad[i])), -EINVAL, "input \"%s\"", bad[i]);
-
-	KUNIT_EXPECT_EQ(test, simple_read_store(NULL, NULL, "0\n", 2), 2);
-	KUNIT_EXPECT_EQ(test, simple_read_show(NULL, NULL, page), 2);
-	KUNIT_EXPECT_STREQ(test, page, "0\n");
-	KUNIT_EXPECT_EQ(test, simple_read_store(NULL, NULL, "1", 1), 1);
-	KUNIT_EXPECT_EQ(test, simple_read_show(NULL, NULL, page), 2);
-	KUNIT_EXPECT_STREQ(test, page, "1\n");
-
-	/* A rejected write leaves the value alone. */
-	KUNIT_EXPECT_EQ(test, simple_read_store(NULL, NULL, "7", 1), -EINVAL);
-	KUNIT_EXPECT_TRUE(test, READ_ONCE(simple_read));
-
-	simple_read_store(NULL, NULL, old ? "1" : "0", 1);
-}
-
-static struct kunit_case simple_dio_hook_cases[] = {
-	KUNIT_CASE(simple_read_knob_test),
-	{}
-};
-
-static struct kunit_suite simple_dio_hook_suite = {
-	.name = "iomap_simple_dio_hook",
-	.test_cases = simple_dio_hook_cases,
-};
-kunit_test_suite(simple_dio_hook_suite);
-#endif

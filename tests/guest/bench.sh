@@ -15,10 +15,11 @@ STATS=/sys/kernel/debug/iomap_simple_dio/stats
 IDX=$OUT/points.tsv
 ROUNDS=${BENCH_ROUNDS:-3}
 SIZE=${BENCH_SIZE:-384M}
-export RUNTIME=${BENCH_RUNTIME:-3} RAMP=${BENCH_RAMP:-1}
+RUNTIME=${BENCH_RUNTIME:-2} RAMP=${BENCH_RAMP:-1}
 [ -f $STATS ] || insmod /run/sdio/modules/iomap_simple_dio.ko || exit 1
 
 if [ "$MODE" = quick ]; then
+	RUNTIME=${BENCH_RUNTIME:-1} RAMP=${BENCH_RAMP:-500ms} SIZE=${BENCH_SIZE:-256M}
 	POINTS="4k:libaio:1 4k:libaio:64 4k:io_uring:1 4k:io_uring:64 4k:io_uring_poll:1 4k:io_uring_poll:64"
 else
 	POINTS=""
@@ -44,7 +45,7 @@ run() {
 	q=$6
 	BATCH=1
 	[ "$q" -gt 1 ] && BATCH=16
-	FILE=$3 BS=$5 QD=$q BATCH=$BATCH SIZE=$SIZE \
+	FILE=$3 BS=$5 QD=$q BATCH=$BATCH SIZE=$SIZE RUNTIME=$RUNTIME RAMP=$RAMP \
 		fio --output-format=json --output=$OUT/$json $JOBS/randread-$4.fio >/dev/null 2>$OUT/fio.err ||
 		{ echo "fio failed: $*"; cat $OUT/fio.err; return 1; }
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$4" "$5" "$6" "$7" "$8" \

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! KUnit tests of the simple direct-I/O read path: the request, mapping and alignment
+//! rules and the counters.
+
+use kernel::prelude::*;
+
+#[kunit_tests(iomap_simple_dio)]
+mod tests {
+    use super::super::*;
+
+    fn req(count: usize, pos: i64) -> Request {
+        Request {
+            count,
+            pos,
+            i_size: 1 << 20,
+            block_size: 4096,
+            dio_flags: 0,
+            encrypted: false,
+            has_iomap_begin: true,
+        }
+    }
+
+    #[test]
+    fn request_served() {
+        assert_eq!(check_request(&req(4096, 0)), Ok(()));
+        assert_eq!(check_request(&req(512, 4096 * 7)), Ok(()));
+        assert_eq!(check_request(&req(4096, (1 << 20) - 4096)), Ok(()));
+    }
+
+    #[test]
+    fn request_size_rule() {
+        // Multi-block reads up to 64 KiB: database page sizes on 4 KiB blocks.
+        for kib in [8, 16, 32, 64] {
+            assert_eq!(check_request(&req(kib * 1024, 0)), Ok(()));
+        }
+        // A file system block larger than the cap is still served whole.
+        let mut r = req(1 << 17, 0);
+        r.block_size = 1 << 17;
+        r.i_size = 1 << 20;
+        assert_eq!(check_request(&r), Ok(()));
+        r.count = (1 << 17) + 512;
+        assert_eq!(check_request(&r), Err(Stat::TooLarge));
+        assert_eq!(max_read_bytes(1024), 65536);
+        assert_eq!(max_read_bytes(4096), 65536);
+        assert_eq!(max_read_bytes(65536), 65536);
+    }
+
+    #[test]
+    fn request_declined() {
+        assert_eq!(check_request(&req(0, 0)), Err(Stat::Empty));
+        assert_eq!(check_request(&req(65536 + 4096, 0)), Err(Stat::TooLarge));
+        assert_eq!(check_request(&req(65537, 0)), Err(Stat::TooLarge));
+        assert_eq!(check_request(&req(1 << 20, 0)), Err(Stat::TooLarge));
+        assert_eq!(check_request(&req(4096, 1 << 20)), Err(Stat::BeyondEof));
+        assert_eq!(check_request(&req(4096, (1 << 20) - 512)), Err(Stat::BeyondEof));
+        assert_eq!(check_request(&req(4096, -4096)), Err(Stat::BeyondEof));
+        assert_eq!(check_request(&req(4096, i64::MAX)), Err(Stat::BeyondEof));
+        for flag in [
+            bindings::IOMAP_DIO_FORCE_WAIT,
+            bindings::IOMAP_DIO_PARTIAL,
+            bindings::IOMAP_DIO_BOUNCE,
+        ] {
+            let mut r = req(4096, 0);
+            r.dio_flags = flag;
+            assert_eq!(check_request(&r), Err(Stat::DioFlags));
+        }
+        let mut r = req(4096, 0);
+        r.dio_flags = bindings::IOMAP_DIO_FSBLOCK_ALIGNED;
+        assert_eq!(check_request(&r), Ok(()));
+        let mut r = req(4096, 0);
+        r.encrypted = true;
+        assert_eq!(check_request(&r), Err(Stat::Encrypted));
+        let mut r = req(4096, 0);
+        r.has_iomap_begin = false;
+        assert_eq!(check_request(&r), Err(Stat::NoIomapBegin));
+    }
+
+    #[test]
+    fn mapping() {
+        let m = |kind: u32, flags: u16, covers: bool, has_bdev: bool| Mapping {
+            kind: kind as u16,
+            flags,
+            covers,
+            has_bdev,
+        };
+        assert_eq!(check_mapping(&m(bindings::IOMAP_MAPPED, 0, true, true)), Ok(()));
+        for kind in [
+            bindings::IOMAP_HOLE,
+            bindings::IOMAP_DELALLOC,
+            bindings::IOMAP_UNWRITTEN,
+            bindings::IOMAP_INLINE,
+        ] {
+            assert_eq!(check_mapping(&m(kind, 0, true, true)), Err(Stat::NotMapped));
+        }
+        assert_eq!(
+            check_mapping(&m(bindings::IOMAP_MAPPED, 0, true, false)),
+            Err(Stat::NotMapped)
+        );
+        assert_eq!(
+            check_mapping(&m(bindings::IOMAP_MAPPED, 0, false, true)),
+            Err(Stat::PartialMapping)
+        );
+        // Other mapping flags (shared, merged, ...) do not matter to a read.
+        let shared = bindings::IOMAP_F_SHARED as u16;
+        assert_eq!(check_mapping(&m(bindings::IOMAP_MAPPED, shared, true, true)), Ok(()));
+        if iomap::IOMAP_F_INTEGRITY != 0 {
+            assert_eq!(
+                check_mapping(&m(bindings::IOMAP_MAPPED, iomap::IOMAP_F_INTEGRITY, true, true)),
+                Err(Stat::Integrity)
+            );
+        }
+    }
+
+    #[test]
+    fn alignment() {
+        assert!(is_aligned(0, 4096, 512));
+        assert!(is_aligned(512, 512, 512));
+        assert!(!is_aligned(1, 4096, 512));
+        assert!(!is_aligned(0, 4095, 512));
+        assert!(!is_aligned(512, 512, 4096));
+        assert!(is_aligned(8192, 4096, 4096));
+    }
+
+    #[test]
+    fn counters() -> Result {
+        let stats = KBox::pin_init(Stats::new(), GFP_KERNEL)?;
+        for stat in Stat::ALL {
+            assert_eq!(stats.get(stat), 0);
+        }
+        for _ in 0..1000 {
+            stats.count(Stat::Hit);
+        }
+        stats.count(Stat::BeyondEof);
+        assert_eq!(stats.get(Stat::Hit), 1000);
+        assert_eq!(stats.get(Stat::BeyondEof), 1);
+        assert_eq!(stats.get(Stat::TooLarge), 0);
+        let mut names = KVec::new();
+        for stat in Stat::ALL {
+            assert!(!names.contains(&stat.name()));
+            names.push(stat.name(), GFP_KERNEL)?;
+        }
+        Ok(())
+    }
+}
