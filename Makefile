@@ -9,14 +9,16 @@
 #   make shell     interactive guest
 #   make clean     drop the object directories (keeps build root, tree, ccache)
 # Variables: SIMPLE_DIO=y|m|n (default m: one build covers load, unload, KUnit), DEBUG=1 (KASAN/lockdep/kmemleak build),
-#            FULL=1 (longer test variant), SDIO_CACHE=DIR, SDIO_JOBS=N.
+#            FULL=1 (longer test variant), CHECK=0 (make test without the quality
+#            gates), SDIO_CACHE=DIR, SDIO_JOBS=N.
 
 SIMPLE_DIO ?= m
 export SDIO_SIMPLE_DIO := $(SIMPLE_DIO)
 export SDIO_VARIANT := $(if $(filter 1,$(DEBUG)),debug,default)
 export SDIO_FULL := $(FULL)
+export SDIO_CHECK := $(if $(filter 0,$(CHECK)),0,1)
 
-.PHONY: all build run test bench shell clean
+.PHONY: all build run test bench check patches shell clean
 
 all: build
 
@@ -32,6 +34,12 @@ test: build
 
 bench: build
 	BENCH_QUICK=$(if $(filter 1,$(QUICK)),1,0) scripts/bench
+
+check:
+	scripts/check
+
+patches:
+	scripts/patches
 
 shell: build
 	scripts/vm shell

@@ -148,10 +148,9 @@ fn check_request(r: &Request) -> Result<(), Stat> {
     if r.count > max_read_bytes(r.block_size) {
         return Err(Stat::TooLarge);
     }
-    if r.dio_flags
-        & (bindings::IOMAP_DIO_FORCE_WAIT | bindings::IOMAP_DIO_PARTIAL | bindings::IOMAP_DIO_BOUNCE)
-        != 0
-    {
+    let declined =
+        bindings::IOMAP_DIO_FORCE_WAIT | bindings::IOMAP_DIO_PARTIAL | bindings::IOMAP_DIO_BOUNCE;
+    if r.dio_flags & declined != 0 {
         return Err(Stat::DioFlags);
     }
     if r.pos < 0 || r.pos as i128 + r.count as i128 > r.i_size as i128 {
@@ -295,7 +294,11 @@ fn finish(mut bio: Bio<SimpleDio>, process_ctx: bool) -> (Option<Iocb>, isize) {
             Ok(()) => iocb.advance_pos(size.into()),
             Err(e) => {
                 // REQ_NOWAIT bios fail with EAGAIN where the device would block.
-                st.stats.count(if e == EAGAIN { Stat::NowaitAgain } else { Stat::ReadError });
+                st.stats.count(if e == EAGAIN {
+                    Stat::NowaitAgain
+                } else {
+                    Stat::ReadError
+                });
                 if e != EAGAIN && e != ENOTBLK {
                     inode.report_read_error(iocb.pos(), size.into(), e);
                 }

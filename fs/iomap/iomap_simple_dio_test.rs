@@ -53,7 +53,10 @@ mod tests {
         assert_eq!(check_request(&req(65537, 0)), Err(Stat::TooLarge));
         assert_eq!(check_request(&req(1 << 20, 0)), Err(Stat::TooLarge));
         assert_eq!(check_request(&req(4096, 1 << 20)), Err(Stat::BeyondEof));
-        assert_eq!(check_request(&req(4096, (1 << 20) - 512)), Err(Stat::BeyondEof));
+        assert_eq!(
+            check_request(&req(4096, (1 << 20) - 512)),
+            Err(Stat::BeyondEof)
+        );
         assert_eq!(check_request(&req(4096, -4096)), Err(Stat::BeyondEof));
         assert_eq!(check_request(&req(4096, i64::MAX)), Err(Stat::BeyondEof));
         for flag in [
@@ -84,7 +87,10 @@ mod tests {
             covers,
             has_bdev,
         };
-        assert_eq!(check_mapping(&m(bindings::IOMAP_MAPPED, 0, true, true)), Ok(()));
+        assert_eq!(
+            check_mapping(&m(bindings::IOMAP_MAPPED, 0, true, true)),
+            Ok(())
+        );
         for kind in [
             bindings::IOMAP_HOLE,
             bindings::IOMAP_DELALLOC,
@@ -103,10 +109,18 @@ mod tests {
         );
         // Other mapping flags (shared, merged, ...) do not matter to a read.
         let shared = bindings::IOMAP_F_SHARED as u16;
-        assert_eq!(check_mapping(&m(bindings::IOMAP_MAPPED, shared, true, true)), Ok(()));
+        assert_eq!(
+            check_mapping(&m(bindings::IOMAP_MAPPED, shared, true, true)),
+            Ok(())
+        );
         if iomap::IOMAP_F_INTEGRITY != 0 {
             assert_eq!(
-                check_mapping(&m(bindings::IOMAP_MAPPED, iomap::IOMAP_F_INTEGRITY, true, true)),
+                check_mapping(&m(
+                    bindings::IOMAP_MAPPED,
+                    iomap::IOMAP_F_INTEGRITY,
+                    true,
+                    true
+                )),
                 Err(Stat::Integrity)
             );
         }

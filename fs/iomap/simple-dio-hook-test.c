@@ -46,6 +46,7 @@ static struct kunit_suite simple_dio_hook_suite = {
 	.name = "iomap_simple_dio_hook",
 	.test_cases = simple_dio_hook_cases,
 };
+
 kunit_test_suite(simple_dio_hook_suite);
 
 MODULE_DESCRIPTION("KUnit test of the simple direct-I/O hook");

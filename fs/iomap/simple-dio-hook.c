@@ -21,8 +21,8 @@
 #include "simple-dio-hook.h"
 #include "trace.h"
 
+/* Only iomap_dio_rw(), built in, tests it: not exported. */
 DEFINE_STATIC_KEY_FALSE(iomap_simple_dio_key);
-EXPORT_SYMBOL_GPL(iomap_simple_dio_key);
 
 static const struct iomap_simple_dio_ops *simple_ops;
 static struct percpu_ref simple_ref;

@@ -67,8 +67,10 @@ static inline bool iomap_simple_dio_active(void)
 }
 
 static inline ssize_t iomap_simple_dio_read(struct kiocb *iocb,
-		struct iov_iter *iter, const struct iomap_ops *ops,
-		void *private, unsigned int dio_flags)
+					    struct iov_iter *iter,
+					    const struct iomap_ops *ops,
+					    void *private,
+					    unsigned int dio_flags)
 {
 	return -ENOTBLK;
 }

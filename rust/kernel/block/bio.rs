@@ -266,7 +266,9 @@ impl<D> Bio<D> {
             return Ok(());
         }
         // SAFETY: `blk_status_to_errno` accepts any status value.
-        Err(Error::from_errno(unsafe { bindings::blk_status_to_errno(status) }))
+        Err(Error::from_errno(unsafe {
+            bindings::blk_status_to_errno(status)
+        }))
     }
 
     /// Pins the pages of `iter` into the bio, advancing `iter` by the bytes added.

@@ -290,13 +290,17 @@ impl Iomap {
 
     /// Returns whether the mapping covers all of `[pos, pos + len)`.
     pub fn covers(&self, pos: i64, len: u64) -> bool {
-        self.iomap.offset <= pos
-            && (self.iomap.offset as i128 + self.iomap.length as i128) >= (pos as i128 + len as i128)
+        let end = i128::from(self.iomap.offset) + i128::from(self.iomap.length);
+        self.iomap.offset <= pos && end >= i128::from(pos) + i128::from(len)
     }
 
     /// Returns the device sector where file offset `pos` lives (`iomap_sector`).
     pub fn sector(&self, pos: i64) -> u64 {
-        (self.iomap.addr.wrapping_add((pos - self.iomap.offset) as u64)) >> bindings::SECTOR_SHIFT
+        (self
+            .iomap
+            .addr
+            .wrapping_add((pos - self.iomap.offset) as u64))
+            >> bindings::SECTOR_SHIFT
     }
 
     /// Returns the block device of a mapped range, if the mapping has one.

@@ -12,6 +12,12 @@
 //! sdio-check read FILE [--engine E] [--off N] [--len N] [--count K] [--random]
 //!                 [--nowait] [--hipri] [--iov N] [--buf-off N] [--unmapped]
 //!                 [--expect-errno NAME] [--zero] [--zero-from N] [--seed S] [--secs T]
+//!                 [--race-truncate]
+//!
+//! --race-truncate: the file is first cut to half its size and extended back (the upper
+//! half is then a hole), and a thread keeps cutting and extending it while the reads
+//! run: short reads are fine, but the lower half must read as the pattern and the
+//! upper half as zeros; stale data past a truncation point fails.
 //! ```
 //! Engines: pread, preadv2, aio, uring, uring-poll. Exit 0 when every read matched.
 
@@ -98,6 +104,7 @@ struct Opts {
     zero_from: Option<u64>,
     seed: u64,
     secs: u64,
+    race_truncate: bool,
 }
 
 fn parse_num(s: &str) -> u64 {
@@ -337,6 +344,33 @@ fn read_cmd(path: &str, o: &Opts) {
         iovs.push(libc::iovec { iov_base: unsafe { base.add(at) }.cast(), iov_len: n });
         at += n;
     }
+    let mut racer = None;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut zero_from = o.zero_from;
+    if o.race_truncate {
+        let half = (size / 2) & !(ALIGN as u64 - 1);
+        let wfd = open(path, libc::O_WRONLY);
+        // SAFETY: Valid fd.
+        if unsafe { libc::ftruncate(wfd, half as i64) } != 0
+            || unsafe { libc::ftruncate(wfd, size as i64) } != 0
+        {
+            die("ftruncate failed");
+        }
+        zero_from = Some(half);
+        let stop = stop.clone();
+        racer = Some(std::thread::spawn(move || {
+            let mut flips = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                // SAFETY: Valid fd.
+                unsafe {
+                    libc::ftruncate(wfd, half as i64);
+                    libc::ftruncate(wfd, size as i64);
+                }
+                flips += 1;
+            }
+            flips
+        }));
+    }
     let mut rng = Rng(o.seed.wrapping_mul(2654435761).wrapping_add(12345) | 1);
     let start = Instant::now();
     let (mut reads, mut bytes) = (0u64, 0u64);
@@ -372,14 +406,18 @@ fn read_cmd(path: &str, o: &Opts) {
             die(&format!("read {} at {off} ({}): {}", o.len, o.engine, errno_name(-r as i32)));
         }
         let want = if off >= size { 0 } else { (size - off).min(o.len as u64) };
-        if r as u64 != want {
+        if o.race_truncate {
+            if r as u64 > want || r as u64 % 512 != 0 && off + (r as u64) < size {
+                die(&format!("read {} at {off} during truncation: returned {r}", o.len));
+            }
+        } else if r as u64 != want {
             die(&format!("read {} at {off}: returned {r}, expected {want} (size {size})", o.len));
         }
         for i in 0..r as usize {
             // SAFETY: Within the buffer; r <= len.
             let got = unsafe { *base.add(i) };
             let at = off + i as u64;
-            let exp = match o.zero_from {
+            let exp = match zero_from {
                 Some(z) if at >= z => 0,
                 _ => pattern_byte(o.seed, at),
             };
@@ -393,6 +431,11 @@ fn read_cmd(path: &str, o: &Opts) {
             }
         }
         bytes += r as u64;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(t) = racer {
+        let flips = t.join().unwrap_or(0);
+        println!("racer: {flips} truncate/extend cycles");
     }
     println!("ok: {reads} reads, {bytes} bytes verified ({} engine)", o.engine);
 }
@@ -414,6 +457,7 @@ fn main() {
         zero_from: None,
         seed: 1,
         secs: 0,
+        race_truncate: false,
     };
     let mut pos = Vec::new();
     let mut it = args.iter();
@@ -435,6 +479,7 @@ fn main() {
             "--zero-from" => o.zero_from = Some(parse_num(&val())),
             "--seed" => o.seed = parse_num(&val()),
             "--secs" => o.secs = parse_num(&val()),
+            "--race-truncate" => o.race_truncate = true,
             _ => pos.push(a.clone()),
         }
     }
