@@ -15,7 +15,7 @@ STATS=/sys/kernel/debug/iomap_simple_dio/stats
 IDX=$OUT/points.tsv
 ROUNDS=${BENCH_ROUNDS:-3}
 SIZE=${BENCH_SIZE:-384M}
-RUNTIME=${BENCH_RUNTIME:-2} RAMP=${BENCH_RAMP:-1}
+RUNTIME=${BENCH_RUNTIME:-2} RAMP=${BENCH_RAMP:-500ms}
 [ -f $STATS ] || insmod /run/sdio/modules/iomap_simple_dio.ko || exit 1
 
 if [ "$MODE" = quick ]; then

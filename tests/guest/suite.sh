@@ -237,7 +237,7 @@ for fs in ext4 xfs; do
 	[ "${1:-}" = full ] && LOADSIZE=1G
 	# Verify headers are per block: written and read with the same 4k block size.
 	fio --name=lay --filename=$MNT/load --size=$LOADSIZE --rw=write --bs=4k --direct=1 \
-		--ioengine=libaio --iodepth=32 --verify=crc32c --do_verify=0 --output=/dev/null
+		--ioengine=libaio --iodepth=32 --verify=crc32c --do_verify=0 --eta=never --output=/dev/null
 	for eng in libaio io_uring; do
 		check "$fs: fio verify randread $LOADSIZE, 4 jobs, QD 32, $eng: no verify error" \
 			expect_hits_min 1000 fio --name=verify --filename=$MNT/load --size=$LOADSIZE \
