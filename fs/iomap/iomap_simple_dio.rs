@@ -153,7 +153,7 @@ fn check_request(r: &Request) -> Result<(), Stat> {
     if r.dio_flags & declined != 0 {
         return Err(Stat::DioFlags);
     }
-    if r.pos < 0 || r.pos as i128 + r.count as i128 > r.i_size as i128 {
+    if r.pos < 0 || i128::from(r.pos) + r.count as i128 > i128::from(r.i_size) {
         return Err(Stat::BeyondEof);
     }
     if r.encrypted {
@@ -185,6 +185,8 @@ impl Mapping {
 }
 
 /// Decides whether a mapping of the read can be read with one bio.
+// IOMAP_F_INTEGRITY is 0 without CONFIG_BLK_DEV_INTEGRITY: its test is then always false.
+#[allow(clippy::bad_bit_mask)]
 fn check_mapping(m: &Mapping) -> Result<(), Stat> {
     if m.kind != iomap::IOMAP_MAPPED || !m.has_bdev {
         return Err(Stat::NotMapped);

@@ -46,11 +46,10 @@ impl Iocb {
     /// `ptr` must point to a valid `struct kiocb` that stays valid until the request
     /// completes, and the caller must be the one completing it.
     pub unsafe fn from_raw(ptr: *mut bindings::kiocb) -> Self {
-        // INVARIANT: The caller guarantees validity until completion.
         // SAFETY: A valid pointer is not null.
-        Self {
-            ptr: unsafe { NonNull::new_unchecked(ptr) },
-        }
+        let ptr = unsafe { NonNull::new_unchecked(ptr) };
+        // INVARIANT: The caller guarantees validity until completion.
+        Self { ptr }
     }
 
     fn raw(&self) -> *mut bindings::kiocb {
@@ -119,7 +118,7 @@ impl Iocb {
         // kiocb always has `ki_complete`.
         unsafe {
             if let Some(complete) = (*self.raw()).ki_complete {
-                complete(self.raw(), ret as _);
+                complete(self.raw(), ret as crate::ffi::c_long);
             }
         }
     }
@@ -439,7 +438,7 @@ pub fn trace_begin(iocb: &Iocb, iter: &mut IovIterDest<'_>, dio_flags: u32) {
 /// Emits the `iomap_dio_complete` trace event.
 pub fn trace_complete(iocb: &Iocb, error: i32, ret: isize) {
     // SAFETY: The kiocb is valid until its request completes, which happens after this.
-    unsafe { bindings::iomap_simple_dio_trace_complete(iocb.as_raw(), error, ret as _) };
+    unsafe { bindings::iomap_simple_dio_trace_complete(iocb.as_raw(), error, ret) };
 }
 
 /// A registered simple read path; unregisters (and waits for its I/O) on drop.
@@ -456,6 +455,11 @@ impl<T: SimpleDioRead> Vtable<T> {
         complete_work: Some(Self::complete_work),
     };
 
+    /// The hook's `->read`: wraps the arguments and calls `T::read`.
+    ///
+    /// # Safety
+    ///
+    /// The arguments must be those of an `iomap_dio_rw()` call in progress.
     unsafe extern "C" fn read(
         iocb: *mut bindings::kiocb,
         iter: *mut bindings::iov_iter,
@@ -479,11 +483,22 @@ impl<T: SimpleDioRead> Vtable<T> {
         }
     }
 
+    /// The hook's `->end_io`: hands the bio back to `T::end_io`.
+    ///
+    /// # Safety
+    ///
+    /// `bio` must have been submitted with [`submit::<T>`] and be complete.
     unsafe extern "C" fn end_io(bio: *mut bindings::bio) {
         // SAFETY: Only bios submitted with `submit::<T>` come here, owned by us again.
         T::end_io(unsafe { Bio::from_raw(bio) });
     }
 
+    /// The hook's `->complete_work`: finds the bio of the work and calls
+    /// `T::complete_work`.
+    ///
+    /// # Safety
+    ///
+    /// `work` must have been queued with [`queue_work::<T>`].
     unsafe extern "C" fn complete_work(work: *mut bindings::work_struct) {
         // SAFETY: Only work queued by `queue_work::<T>` comes here; it lives at `WORK_OFFSET`
         // in the data of a bio whose ownership the work holds.
