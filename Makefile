@@ -3,7 +3,8 @@
 #   make build     build root + overlay + kernel (incremental)
 #   make run       build, boot, demo: ext4 and XFS on NVMe, O_DIRECT reads
 #   make test      KUnit + guest suites; ends with "N passed, N failed"
-#   make bench     fio sweep, knob 0/1 and raw device; QUICK=1 for the short one
+#   make bench     fio sweep, knob 0/1 and raw device; QUICK=1 for the short one,
+#                  ICOUNT=1 for the instruction-true A/B under QEMU -icount
 #   make check     quality gates: checkpatch, rustfmt, clippy, W=1, patch series
 #   make patches   git format-patch series for a pristine 7.2 tree (out/patches)
 #   make shell     interactive guest
@@ -33,7 +34,7 @@ test: build
 	scripts/test
 
 bench: build
-	BENCH_QUICK=$(if $(filter 1,$(QUICK)),1,0) scripts/bench
+	BENCH_QUICK=$(if $(filter 1,$(QUICK)),1,0) BENCH_ICOUNT=$(if $(filter 1,$(ICOUNT)),1,0) scripts/bench
 
 check:
 	scripts/check

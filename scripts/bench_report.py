@@ -158,7 +158,7 @@ try:
         axes[0][i].set_ylabel("IOPS gain, simple=1 vs 0 (%)")
         axes[1][i].set_ylabel("% of raw device IOPS")
         for ax in (axes[0][i], axes[1][i]):
-            ax.set_xscale("symlog", base=2)
+            ax.set_xscale("log", base=2)
             ax.set_xlabel("iodepth")
             ax.legend(fontsize=7)
     fig.tight_layout()
