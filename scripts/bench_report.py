@@ -49,8 +49,8 @@ with open(os.path.join(res_dir, "runs.csv"), "w", newline="") as f:
 def bs_bytes(bs):
     return int(bs[:-1]) * 1024 if bs.endswith("k") else int(bs)
 
-# The path serves reads up to the file system block (4 KiB here).
-SERVED_MAX = int(os.environ.get("SERVED_MAX", "4096"))
+# The path serves reads up to 64 KiB that one extent covers (iomap_simple_dio.rs).
+SERVED_MAX = int(os.environ.get("SERVED_MAX", "65536"))
 
 groups = defaultdict(list)
 raw = defaultdict(list)
