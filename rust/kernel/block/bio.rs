@@ -303,9 +303,11 @@ impl<D> Bio<D> {
     /// [`Bio::release_pages`]`(true)`.
     pub fn pages_all_dirty(&self) -> bool {
         let bio = self.as_raw();
-        // SAFETY: The bio is valid; `bi_io_vec[..bi_vcnt]` are its initialised vectors, each
-        // covering pages that are contiguous in the memory map (one folio per vector at most
-        // as built by `bio_iov_iter_get_pages`).
+        // SAFETY: The bio is valid; `bi_io_vec[..bi_vcnt]` are its initialised vectors. A
+        // vector covers physically contiguous pages, whose `struct page`s are contiguous in
+        // the memory map (`nth_page()` is plain addition with SPARSEMEM_VMEMMAP, which x86-64
+        // uses), so `bv_page.add(n)` stays within the vector. A vector may span folios;
+        // `PageDirty` tests the folio of each page, so that is fine.
         unsafe {
             let vecs = (*bio).bi_io_vec;
             for i in 0..usize::from((*bio).bi_vcnt) {
