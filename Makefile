@@ -19,7 +19,7 @@ export SDIO_VARIANT := $(if $(filter 1,$(DEBUG)),debug,default)
 export SDIO_FULL := $(FULL)
 export SDIO_CHECK := $(if $(filter 0,$(CHECK)),0,1)
 
-.PHONY: all build run test bench check patches shell clean
+.PHONY: all build run test bench check patches series-test shell clean
 
 all: build
 
@@ -41,6 +41,9 @@ check:
 
 patches:
 	scripts/patches
+
+series-test:
+	scripts/series-test
 
 shell: build
 	scripts/vm shell

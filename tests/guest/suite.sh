@@ -42,6 +42,23 @@ expect_stat() {
 # expect_hits DELTA CMD...: like expect_stat for the fast-path hit counter.
 expect_hits() { expect_stat hits "$@"; }
 
+# pins: FOLL_PIN pages acquired minus released, system wide (per-CPU deltas folded first).
+pins() {
+	echo 1 >/proc/sys/vm/stat_refresh 2>/dev/null
+	awk '$1 == "nr_foll_pin_acquired" { a = $2 } $1 == "nr_foll_pin_released" { r = $2 }
+		END { print a - r }' /proc/vmstat
+}
+
+# pins_released CMD...: CMD succeeds and leaves no user page pinned (an error path that
+# forgot to unpin would leave its pages pinned forever).
+pins_released() {
+	local before after
+	before=$(pins)
+	"$@" || return 1
+	after=$(pins)
+	[ "$after" = "$before" ] || { echo "pinned pages: $before before, $after after"; return 1; }
+}
+
 # two_extents DIR: a file whose two blocks are not contiguous on disk (another file's
 # block was allocated between them); an 8k read of both falls back and is right.
 two_extents() {
@@ -210,8 +227,9 @@ for fs in ext4 xfs; do
 		sdio-check read $F --off 1M --seed 7
 	check "$fs: two-segment iovec read, data right" \
 		sdio-check read $F --engine preadv2 --iov 2 --off 12288 --seed 7
-	check "$fs: partly unmapped buffer: EFAULT" \
-		sdio-check read $F --off 0 --len 4k --buf-off 2048 --unmapped --expect-errno EFAULT
+	check "$fs: partly unmapped buffer: EFAULT, no page left pinned" \
+		pins_released sdio-check read $F --off 0 --len 4k --buf-off 2048 --unmapped \
+		--expect-errno EFAULT
 
 	check "$fs: zero-length read returns 0" sdio-check read $F --off 4096 --len 0
 	check "$fs: reads racing truncate/extend: no stale data past EOF" sh -c "
@@ -269,8 +287,9 @@ done
 # Fault injection: a memory-backed null_blk with a poll queue (so every engine,
 # REQ_NOWAIT and polled I/O included, works on it); bad blocks are set under one block
 # of a file while the file system stays mounted. Served reads of that block must fail
-# with EIO on every engine, async completions through the workqueue; the block reads
-# back right once the bad blocks are cleared.
+# with EIO on every engine, async completions through the workqueue, and the error must
+# reach userspace as a fanotify FAN_FS_ERROR event (fserror), no page may stay pinned;
+# the block reads back right once the bad blocks are cleared.
 CFG=/sys/kernel/config
 mountpoint -q $CFG || mount -t configfs configfs $CFG
 NB=$CFG/nullb/sdiofault
@@ -292,10 +311,16 @@ for fs in ext4 xfs; do
 	for eng in pread aio uring uring-poll; do
 		work=1
 		[ $eng = pread ] && work=0
-		check "$fs: device error, $eng: EIO, served, counted" \
+		check "$fs: device error, $eng: EIO, served, counted, FAN_FS_ERROR" \
 			expect_stat read_errors 1 expect_stat work_completions $work \
-			expect_hits 1 sdio-check read $MNT/victim --engine $eng --off 16k --expect-errno EIO
+			expect_hits 1 pins_released sdio-check read $MNT/victim --engine $eng --off 16k \
+			--expect-errno EIO --fs-error EIO
 	done
+	echo 0 >$KNOB
+	check "$fs: device error, knob 0: the generic path reports it the same way" \
+		expect_hits 0 sdio-check read $MNT/victim --engine aio --off 16k --expect-errno EIO \
+		--fs-error EIO
+	echo 1 >$KNOB
 	check "$fs: device error: neighbouring block still reads right" \
 		sdio-check read $MNT/victim --engine uring --off 12k --seed 5
 	echo "-$P-$((P + 7))" >$NB/badblocks

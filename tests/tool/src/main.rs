@@ -12,12 +12,16 @@
 //! sdio-check read FILE [--engine E] [--off N] [--len N] [--count K] [--random]
 //!                 [--nowait] [--hipri] [--iov N] [--buf-off N] [--unmapped]
 //!                 [--expect-errno NAME] [--zero] [--zero-from N] [--seed S] [--secs T]
-//!                 [--race-truncate]
+//!                 [--race-truncate] [--fs-error NAME]
 //!
 //! --race-truncate: the file is first cut to half its size and extended back (the upper
 //! half is then a hole), and a thread keeps cutting and extending it while the reads
 //! run: short reads are fine, but the lower half must read as the pattern and the
 //! upper half as zeros; stale data past a truncation point fails.
+//!
+//! --fs-error NAME: watch the file's file system with fanotify (FAN_FS_ERROR) while
+//! reading; after the reads, an error event carrying errno NAME must arrive (fserror
+//! reports from a worker, so it is waited for, up to 10 seconds).
 //! ```
 //! Engines: pread, preadv2, aio, uring, uring-poll. Exit 0 when every read matched.
 
@@ -105,6 +109,7 @@ struct Opts {
     seed: u64,
     secs: u64,
     race_truncate: bool,
+    fs_error: Option<String>,
 }
 
 fn parse_num(s: &str) -> u64 {
@@ -321,7 +326,97 @@ impl Rng {
     }
 }
 
+// fanotify UAPI values (linux/fanotify.h) the libc crate may not carry.
+const FAN_FS_ERROR: u64 = 0x0000_8000;
+const FAN_REPORT_FID: u32 = 0x0000_0200;
+const FAN_MARK_ADD: u32 = 0x0000_0001;
+const FAN_MARK_FILESYSTEM: u32 = 0x0000_0100;
+const FAN_EVENT_INFO_TYPE_ERROR: u8 = 5;
+
+/// A fanotify group that receives the file-system error events of one file system.
+struct FsErrorWatch {
+    fd: i32,
+}
+
+impl FsErrorWatch {
+    fn new(path: &str) -> Self {
+        // SAFETY: Plain system call; FAN_FS_ERROR needs a FID-reporting group.
+        let fd = unsafe {
+            libc::fanotify_init(
+                libc::FAN_CLASS_NOTIF | FAN_REPORT_FID | libc::FAN_NONBLOCK,
+                libc::O_RDONLY as u32,
+            )
+        };
+        if fd < 0 {
+            die(&format!("fanotify_init: {}", errno_name(errno())));
+        }
+        let c = CString::new(path).unwrap_or_else(|_| die("bad path"));
+        // SAFETY: Valid group fd and NUL-terminated path.
+        let r = unsafe {
+            libc::fanotify_mark(
+                fd,
+                FAN_MARK_ADD | FAN_MARK_FILESYSTEM,
+                FAN_FS_ERROR,
+                libc::AT_FDCWD,
+                c.as_ptr(),
+            )
+        };
+        if r != 0 {
+            die(&format!("fanotify_mark FAN_FS_ERROR: {}", errno_name(errno())));
+        }
+        Self { fd }
+    }
+
+    /// Waits up to `secs` for an error event; returns its errno and error count.
+    fn wait(&self, secs: u64) -> Option<(i32, u32)> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let mut buf = [0u8; 4096];
+        while Instant::now() < deadline {
+            let mut pfd = libc::pollfd { fd: self.fd, events: libc::POLLIN, revents: 0 };
+            // SAFETY: One valid pollfd.
+            if unsafe { libc::poll(&mut pfd, 1, 100) } <= 0 {
+                continue;
+            }
+            // SAFETY: Valid fd and buffer.
+            let n = unsafe { libc::read(self.fd, buf.as_mut_ptr().cast(), buf.len()) };
+            if n <= 0 {
+                continue;
+            }
+            let n = n as usize;
+            let u16_at = |i: usize| u16::from_ne_bytes([buf[i], buf[i + 1]]);
+            let u32_at = |i: usize| u32::from_ne_bytes(buf[i..i + 4].try_into().unwrap_or([0; 4]));
+            // struct fanotify_event_metadata: event_len, vers, reserved, metadata_len, mask...
+            let mut ev = 0;
+            while ev + 24 <= n {
+                let event_len = u32_at(ev) as usize;
+                let meta_len = u16_at(ev + 6) as usize;
+                let mask = u64::from_ne_bytes(buf[ev + 8..ev + 16].try_into().unwrap_or([0; 8]));
+                if event_len < 24 || ev + event_len > n {
+                    break;
+                }
+                if mask & FAN_FS_ERROR != 0 {
+                    // Info records: struct fanotify_event_info_header { type, pad, len }.
+                    let mut rec = ev + meta_len;
+                    while rec + 4 <= ev + event_len {
+                        let len = u16_at(rec + 2) as usize;
+                        if buf[rec] == FAN_EVENT_INFO_TYPE_ERROR && rec + 12 <= n {
+                            return Some((u32_at(rec + 4) as i32, u32_at(rec + 8)));
+                        }
+                        if len == 0 {
+                            break;
+                        }
+                        rec += len;
+                    }
+                }
+                ev += event_len;
+            }
+        }
+        None
+    }
+}
+
 fn read_cmd(path: &str, o: &Opts) {
+    let watch = o.fs_error.as_ref().map(|_| FsErrorWatch::new(path));
     let fd = open(path, libc::O_RDONLY | libc::O_DIRECT);
     // SAFETY: stat buffer is written by fstat.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
@@ -437,6 +532,15 @@ fn read_cmd(path: &str, o: &Opts) {
         let flips = t.join().unwrap_or(0);
         println!("racer: {flips} truncate/extend cycles");
     }
+    if let (Some(watch), Some(want)) = (&watch, &o.fs_error) {
+        match watch.wait(10) {
+            Some((e, count)) if &errno_name(e) == want => {
+                println!("fanotify: FAN_FS_ERROR {want} (error count {count})")
+            }
+            Some((e, _)) => die(&format!("FAN_FS_ERROR carried {}, expected {want}", errno_name(e))),
+            None => die(&format!("no FAN_FS_ERROR event within 10 s (expected {want})")),
+        }
+    }
     println!("ok: {reads} reads, {bytes} bytes verified ({} engine)", o.engine);
 }
 
@@ -458,6 +562,7 @@ fn main() {
         seed: 1,
         secs: 0,
         race_truncate: false,
+        fs_error: None,
     };
     let mut pos = Vec::new();
     let mut it = args.iter();
@@ -480,6 +585,7 @@ fn main() {
             "--seed" => o.seed = parse_num(&val()),
             "--secs" => o.secs = parse_num(&val()),
             "--race-truncate" => o.race_truncate = true,
+            "--fs-error" => o.fs_error = Some(val()),
             _ => pos.push(a.clone()),
         }
     }
