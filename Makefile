@@ -5,6 +5,8 @@
 #   make test      KUnit + guest suites; ends with "N passed, N failed"
 #   make bench     fio sweep, knob 0/1 and raw device; QUICK=1 for the short one,
 #                  ICOUNT=1 for the instruction-true A/B under QEMU -icount
+#   make profile   exact instructions per read, per function, knob 0 vs 1 (a QEMU
+#                  plugin counts them); PROFILE_* variables, see scripts/profile
 #   make check     quality gates: checkpatch, rustfmt, clippy, W=1, patch series
 #   make patches   git format-patch series for a pristine 7.2 tree (out/patches)
 #   make shell     interactive guest
@@ -19,7 +21,7 @@ export SDIO_VARIANT := $(if $(filter 1,$(DEBUG)),debug,default)
 export SDIO_FULL := $(FULL)
 export SDIO_CHECK := $(if $(filter 0,$(CHECK)),0,1)
 
-.PHONY: all build run test bench check patches series-test shell clean
+.PHONY: all build run test bench profile check patches series-test shell clean
 
 all: build
 
@@ -35,6 +37,9 @@ test: build
 
 bench: build
 	BENCH_QUICK=$(if $(filter 1,$(QUICK)),1,0) BENCH_ICOUNT=$(if $(filter 1,$(ICOUNT)),1,0) scripts/bench
+
+profile: build
+	scripts/profile
 
 check:
 	scripts/check

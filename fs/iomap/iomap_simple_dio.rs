@@ -362,16 +362,14 @@ impl SimpleDioPath {
         }
 
         inode.dio_begin();
-        let mut map = match ops.begin(inode, pos, count as u64, map_flags) {
-            Ok(map) => map,
-            Err(e) => {
-                inode.dio_end();
-                if e == EAGAIN {
-                    st.stats.count(Stat::NowaitAgain);
-                }
-                return e.to_errno() as isize;
+        let mut map = iomap::Iomap::new();
+        if let Err(e) = ops.begin(inode, pos, count as u64, map_flags, &mut map) {
+            inode.dio_end();
+            if e == EAGAIN {
+                st.stats.count(Stat::NowaitAgain);
             }
-        };
+            return e.to_errno() as isize;
+        }
         let ret = Self::submit_mapped(st, iocb, iter, &map, dio_flags, nowait);
         let done = if ret == -(bindings::EIOCBQUEUED as isize) || ret > 0 {
             count as isize

@@ -31,6 +31,7 @@ impl BlockDevice {
     /// # Safety
     ///
     /// `ptr` must point to a valid `struct block_device` that stays valid for `'a`.
+    #[inline]
     pub unsafe fn from_raw<'a>(ptr: *mut bindings::block_device) -> &'a Self {
         // SAFETY: `Self` is a transparent wrapper of `struct block_device`, and the caller
         // guarantees it is valid for `'a`.
@@ -38,17 +39,20 @@ impl BlockDevice {
     }
 
     /// Returns the raw `struct block_device` pointer.
+    #[inline]
     pub fn as_raw(&self) -> *mut bindings::block_device {
         self.0.get()
     }
 
     /// Returns the smallest unit, in bytes, the device can address.
+    #[inline]
     pub fn logical_block_size(&self) -> u32 {
         // SAFETY: By the type invariant the block device is valid.
         unsafe { bindings::bdev_logical_block_size(self.as_raw()) }
     }
 
     /// Returns the mask that the memory address of a DMA buffer must satisfy.
+    #[inline]
     pub fn dma_alignment(&self) -> u32 {
         // SAFETY: By the type invariant the block device is valid.
         unsafe { bindings::bdev_dma_alignment(self.as_raw()) }

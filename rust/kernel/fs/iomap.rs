@@ -45,6 +45,7 @@ impl Iocb {
     ///
     /// `ptr` must point to a valid `struct kiocb` that stays valid until the request
     /// completes, and the caller must be the one completing it.
+    #[inline]
     pub unsafe fn from_raw(ptr: *mut bindings::kiocb) -> Self {
         // SAFETY: A valid pointer is not null.
         let ptr = unsafe { NonNull::new_unchecked(ptr) };
@@ -52,47 +53,55 @@ impl Iocb {
         Self { ptr }
     }
 
+    #[inline]
     fn raw(&self) -> *mut bindings::kiocb {
         self.ptr.as_ptr()
     }
 
     /// Returns the `IOCB_*` flags.
+    #[inline]
     pub fn flags(&self) -> u32 {
         // SAFETY: The kiocb is valid (type invariant).
         unsafe { (*self.raw()).ki_flags as u32 }
     }
 
     /// Returns the file position of the request.
+    #[inline]
     pub fn pos(&self) -> i64 {
         // SAFETY: The kiocb is valid (type invariant).
         unsafe { (*self.raw()).ki_pos }
     }
 
     /// Advances the file position by `bytes`, after a successful transfer.
+    #[inline]
     pub fn advance_pos(&mut self, bytes: i64) {
         // SAFETY: The kiocb is valid and the request ours until it completes.
         unsafe { (*self.raw()).ki_pos += bytes };
     }
 
     /// Returns the I/O priority.
+    #[inline]
     pub fn ioprio(&self) -> u16 {
         // SAFETY: The kiocb is valid (type invariant).
         unsafe { (*self.raw()).ki_ioprio }
     }
 
     /// Returns whether the submitter waits for the result (no `ki_complete`).
+    #[inline]
     pub fn is_sync(&self) -> bool {
         // SAFETY: The kiocb is valid (type invariant).
         unsafe { (*self.raw()).ki_complete.is_none() }
     }
 
     /// Returns the inode of the file the request is on.
+    #[inline]
     pub fn inode(&self) -> &Inode {
         // SAFETY: The kiocb, its file and the file's inode are valid while the request runs.
         unsafe { Inode::from_raw((*(*self.raw()).ki_filp).f_inode) }
     }
 
     /// Publishes `bio` for completion polling (`iocb->private`, read by `bio_poll()`).
+    #[inline]
     pub fn set_poll_bio(&self, bio: *mut bindings::bio) {
         // SAFETY: The kiocb is valid; io_uring reads `private` concurrently, hence the volatile
         // write (`WRITE_ONCE`).
@@ -100,6 +109,7 @@ impl Iocb {
     }
 
     /// Withdraws a bio published with [`Iocb::set_poll_bio`], before it is freed.
+    #[inline]
     pub fn clear_poll_bio(&self) {
         self.set_poll_bio(core::ptr::null_mut());
     }
@@ -107,12 +117,14 @@ impl Iocb {
     /// Writes back and waits for dirty page cache over the next `count` bytes.
     ///
     /// With `IOCB_NOWAIT` it fails with `EAGAIN` instead of waiting.
+    #[inline]
     pub fn write_and_wait(&self, count: usize) -> Result {
         // SAFETY: The kiocb is valid (type invariant).
         to_result(unsafe { bindings::kiocb_write_and_wait(self.raw(), count) })
     }
 
     /// Completes an asynchronous request with `ret` (bytes or a negative errno).
+    #[inline]
     pub fn complete(self, ret: isize) {
         // SAFETY: The kiocb is valid until this call, which ends the request; an asynchronous
         // kiocb always has `ki_complete`.
@@ -124,6 +136,7 @@ impl Iocb {
     }
 
     /// Returns the raw `struct kiocb` pointer.
+    #[inline]
     pub fn as_raw(&self) -> *mut bindings::kiocb {
         self.raw()
     }
@@ -143,47 +156,55 @@ impl Inode {
     /// # Safety
     ///
     /// `ptr` must point to a valid inode that stays valid for `'a`.
+    #[inline]
     pub unsafe fn from_raw<'a>(ptr: *mut bindings::inode) -> &'a Self {
         // SAFETY: `Self` is a transparent wrapper and the caller guarantees validity for `'a`.
         unsafe { &*ptr.cast() }
     }
 
     /// Returns the raw `struct inode` pointer.
+    #[inline]
     pub fn as_raw(&self) -> *mut bindings::inode {
         self.0.get()
     }
 
     /// Returns the file size (`i_size_read`).
+    #[inline]
     pub fn size(&self) -> i64 {
         // SAFETY: The inode is valid (type invariant).
         unsafe { bindings::i_size_read(self.as_raw()) }
     }
 
     /// Returns the file system block size in bytes.
+    #[inline]
     pub fn block_size(&self) -> u32 {
         // SAFETY: The inode is valid (type invariant).
         1u32 << unsafe { (*self.as_raw()).i_blkbits }
     }
 
     /// Returns whether the file's contents are encrypted (fscrypt).
+    #[inline]
     pub fn is_encrypted(&self) -> bool {
         // SAFETY: The inode is valid (type invariant).
         (unsafe { (*self.as_raw()).i_flags } & bindings::S_ENCRYPTED) != 0
     }
 
     /// Returns the super block the inode belongs to.
+    #[inline]
     pub fn super_block(&self) -> &SuperBlock {
         // SAFETY: An inode's super block outlives it.
         unsafe { SuperBlock::from_raw((*self.as_raw()).i_sb) }
     }
 
     /// Counts a direct I/O in progress (`inode_dio_begin`); truncate waits for them.
+    #[inline]
     pub fn dio_begin(&self) {
         // SAFETY: The inode is valid (type invariant).
         unsafe { bindings::inode_dio_begin(self.as_raw()) };
     }
 
     /// Ends a direct I/O counted with [`Inode::dio_begin`].
+    #[inline]
     pub fn dio_end(&self) {
         // SAFETY: The inode is valid (type invariant).
         unsafe { bindings::inode_dio_end(self.as_raw()) };
@@ -220,17 +241,20 @@ impl SuperBlock {
     /// # Safety
     ///
     /// `ptr` must point to a valid super block that stays valid for `'a`.
+    #[inline]
     pub unsafe fn from_raw<'a>(ptr: *mut bindings::super_block) -> &'a Self {
         // SAFETY: `Self` is a transparent wrapper and the caller guarantees validity for `'a`.
         unsafe { &*ptr.cast() }
     }
 
     /// Returns the raw `struct super_block` pointer.
+    #[inline]
     pub fn as_raw(&self) -> *mut bindings::super_block {
         self.0.get()
     }
 
     /// Makes sure the direct-I/O completion workqueue (`s_dio_done_wq`) exists.
+    #[inline]
     pub fn init_dio_done_wq(&self) -> Result {
         // SAFETY: The super block is valid; the workqueue pointer is written once, with
         // cmpxchg, by `sb_init_dio_done_wq`, so a plain read seeing it set is fine.
@@ -267,33 +291,48 @@ pub struct Iomap {
 }
 
 impl Iomap {
+    /// Returns an empty mapping (a hole, no source mapping) for [`IomapOps::begin`] to fill.
+    #[inline]
+    pub fn new() -> Self {
+        // SAFETY: All-zero is a valid `struct iomap` (an empty hole mapping with no pointers).
+        let mut map: Self = unsafe { core::mem::zeroed() };
+        map.srcmap.type_ = bindings::IOMAP_HOLE as u16;
+        map
+    }
+
     /// Returns the mapping type (`IOMAP_MAPPED`, `IOMAP_HOLE`, ...).
+    #[inline]
     pub fn kind(&self) -> u16 {
         self.iomap.type_
     }
 
     /// Returns the `IOMAP_F_*` flags.
+    #[inline]
     pub fn flags(&self) -> u16 {
         self.iomap.flags
     }
 
     /// Returns the file offset where the mapping starts.
+    #[inline]
     pub fn offset(&self) -> i64 {
         self.iomap.offset
     }
 
     /// Returns the length of the mapping in bytes.
+    #[inline]
     pub fn length(&self) -> u64 {
         self.iomap.length
     }
 
     /// Returns whether the mapping covers all of `[pos, pos + len)`.
+    #[inline]
     pub fn covers(&self, pos: i64, len: u64) -> bool {
         let end = i128::from(self.iomap.offset) + i128::from(self.iomap.length);
         self.iomap.offset <= pos && end >= i128::from(pos) + i128::from(len)
     }
 
     /// Returns the device sector where file offset `pos` lives (`iomap_sector`).
+    #[inline]
     pub fn sector(&self, pos: i64) -> u64 {
         (self
             .iomap
@@ -303,9 +342,17 @@ impl Iomap {
     }
 
     /// Returns the block device of a mapped range, if the mapping has one.
+    #[inline]
     pub fn bdev(&self) -> Option<&BlockDevice> {
         // SAFETY: A mapping's block device is the file system's, which outlives the mapping.
         NonNull::new(self.iomap.bdev).map(|b| unsafe { BlockDevice::from_raw(b.as_ptr()) })
+    }
+}
+
+impl Default for Iomap {
+    #[inline]
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -315,11 +362,13 @@ impl IomapOps {
     /// # Safety
     ///
     /// `ptr` must point to valid iomap operations that stay valid for `'a`.
+    #[inline]
     pub unsafe fn from_raw<'a>(ptr: *const bindings::iomap_ops) -> &'a Self {
         // SAFETY: `Self` is a transparent wrapper and the caller guarantees validity for `'a`.
         unsafe { &*ptr.cast() }
     }
 
+    #[inline]
     fn ops(&self) -> &bindings::iomap_ops {
         // SAFETY: The operations are valid (type invariant) and never written.
         unsafe { &*self.0.get() }
@@ -328,22 +377,24 @@ impl IomapOps {
     /// Returns whether the file system maps through `->iomap_begin`.
     ///
     /// Some file systems provide only `->iomap_next`; they need the generic iterator.
+    #[inline]
     pub fn has_begin(&self) -> bool {
         self.ops().iomap_begin.is_some()
     }
 
-    /// Maps `[pos, pos + len)` of `inode` with `IOMAP_*` `flags` (`->iomap_begin`).
+    /// Maps `[pos, pos + len)` of `inode` with `IOMAP_*` `flags` into `map` (`->iomap_begin`).
     ///
-    /// Fails with `EOPNOTSUPP` if the file system has no `->iomap_begin`. A mapping that
-    /// succeeds must be finished with [`IomapOps::end`].
-    pub fn begin(&self, inode: &Inode, pos: i64, len: u64, flags: u32) -> Result<Iomap> {
+    /// `map` is filled in place, as `iomap_iter()` does, rather than returned: the pair of
+    /// `struct iomap` is 144 bytes, and moving it out costs a copy per request. Fails with
+    /// `EOPNOTSUPP` if the file system has no `->iomap_begin`. A mapping that succeeds must
+    /// be finished with [`IomapOps::end`].
+    #[inline]
+    pub fn begin(&self, inode: &Inode, pos: i64, len: u64, flags: u32, map: &mut Iomap) -> Result {
+        // Lazily: `ok_or` would build the error, a call, on every request.
         let begin = self
             .ops()
             .iomap_begin
-            .ok_or(Error::from_errno(-(bindings::EOPNOTSUPP as i32)))?;
-        // SAFETY: All-zero is a valid `struct iomap` (an empty hole mapping with no pointers).
-        let mut map: Iomap = unsafe { core::mem::zeroed() };
-        map.srcmap.type_ = bindings::IOMAP_HOLE as u16;
+            .ok_or_else(|| Error::from_errno(-(bindings::EOPNOTSUPP as i32)))?;
         // SAFETY: The inode is valid; `map` provides writable iomap and srcmap structures;
         // `len` fits `loff_t` since callers map at most one request.
         to_result(unsafe {
@@ -355,11 +406,11 @@ impl IomapOps {
                 &mut map.iomap,
                 &mut map.srcmap,
             )
-        })?;
-        Ok(map)
+        })
     }
 
     /// Finishes a mapping from [`IomapOps::begin`] after `done` of its `len` bytes were used.
+    #[inline]
     pub fn end(&self, inode: &Inode, pos: i64, len: u64, done: isize, flags: u32, map: &mut Iomap) {
         if let Some(end) = self.ops().iomap_end {
             // SAFETY: The inode and mapping are valid; this is the matching end call of a
@@ -407,6 +458,7 @@ pub unsafe trait HasCompletionWork {
 /// Submits `bio` through the hook; its completion comes to `T::end_io`.
 ///
 /// Must be called from within `T::read`, which holds the registration.
+#[inline]
 pub fn submit<T: SimpleDioRead>(bio: Bio<T::Data>) {
     // SAFETY: The bio is valid and ownership passes to the block layer, which hands it to the
     // hook's end_io trampoline and from there back to `T::end_io` as a `Bio<T::Data>`.
@@ -417,6 +469,7 @@ pub fn submit<T: SimpleDioRead>(bio: Bio<T::Data>) {
 ///
 /// The workqueue must exist ([`SuperBlock::init_dio_done_wq`]); called from `T::read` or
 /// `T::end_io`, which hold the registration.
+#[inline]
 pub fn queue_work<T: SimpleDioRead>(sb: &SuperBlock, mut bio: Bio<T::Data>) {
     let data: *mut T::Data = bio.data_mut();
     // SAFETY: `WORK_OFFSET` locates a work item inside the data (trait safety); the hook
@@ -430,12 +483,14 @@ pub fn queue_work<T: SimpleDioRead>(sb: &SuperBlock, mut bio: Bio<T::Data>) {
 }
 
 /// Emits the `iomap_dio_rw_begin` trace event for a request served by a simple path.
+#[inline]
 pub fn trace_begin(iocb: &Iocb, iter: &mut IovIterDest<'_>, dio_flags: u32) {
     // SAFETY: The kiocb and iov_iter are valid.
     unsafe { bindings::iomap_simple_dio_trace_begin(iocb.as_raw(), iter.as_raw(), dio_flags) };
 }
 
 /// Emits the `iomap_dio_complete` trace event.
+#[inline]
 pub fn trace_complete(iocb: &Iocb, error: i32, ret: isize) {
     // SAFETY: The kiocb is valid until its request completes, which happens after this.
     unsafe { bindings::iomap_simple_dio_trace_complete(iocb.as_raw(), error, ret) };
@@ -525,6 +580,7 @@ impl<T: SimpleDioRead> Drop for Registration<T> {
 }
 
 /// Returns whether `iter` covers user memory (pages must be pinned and dirtied).
+#[inline]
 pub fn iter_is_user_backed(iter: &mut IovIterDest<'_>) -> bool {
     // SAFETY: The iterator is valid; this is `user_backed_iter()`, a test of its type.
     let kind = unsafe { (*iter.as_raw()).iter_type };
@@ -532,6 +588,7 @@ pub fn iter_is_user_backed(iter: &mut IovIterDest<'_>) -> bool {
 }
 
 /// Returns how many bio vectors `iter` needs, at most `max` (`bio_iov_vecs_to_alloc`).
+#[inline]
 pub fn iter_vecs_to_alloc(iter: &mut IovIterDest<'_>, max: u16) -> u16 {
     // SAFETY: The iterator is valid.
     let n = unsafe { bindings::bio_iov_vecs_to_alloc(iter.as_raw(), max.into()) };
