@@ -87,9 +87,9 @@ def main():
     fa, ta = fold(args.a)
     fb, tb = fold(args.b)
     n = args.reads
-    print(f"Instructions per read ({args.title}): exact counts, whole runs, knob 0 vs 1")
+    print(f"Instructions per read ({args.title}): exact counts of the fio job (between the sdio-mark calls), knob 0 vs 1")
     print(f"{'knob 0':>10} {'knob 1':>10} {'1 - 0':>9}  function")
-    print(f"{ta / n:10.1f} {tb / n:10.1f} {(tb - ta) / n:+9.1f}  TOTAL (whole run / reads)")
+    print(f"{ta / n:10.1f} {tb / n:10.1f} {(tb - ta) / n:+9.1f}  TOTAL (fio job, all code / reads)")
     keys = set(fa) | set(fb)
     rows = [(fb.get(k, 0) / n - fa.get(k, 0) / n, k) for k in keys]
     rows = [r for r in rows if abs(r[0]) >= 0.5]
