@@ -10,6 +10,7 @@
 insmod /run/sdio/modules/iomap_simple_dio.ko 2>/dev/null
 STATS=/sys/kernel/debug/iomap_simple_dio/stats
 hits() { awk '$1 == "hits" { print $2 }' $STATS; }
+irqmode=$(cat /sys/module/null_blk/parameters/irqmode)
 for fs in ext4 xfs; do
 	case $fs in
 	ext4) mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 /dev/nullb0 ;;
@@ -29,8 +30,8 @@ for fs in ext4 xfs; do
 				--output-format=json --output=/tmp/o.json || exit 1
 			ios=$(grep -m1 '"total_ios"' /tmp/o.json | tr -dc 0-9)
 			ms=$(grep -m1 '"runtime"' /tmp/o.json | tr -dc 0-9)
-			printf '%s\t%s\tqd %s\tpolled %s\tknob %s\t%s I/Os\t%s ms virtual\t%s ns/IO\thits %s\n' \
-				$fs $1 $2 $3 $k $ios $ms $((ms * 1000000 / ios)) $(($(hits) - h0))
+			printf '%s\t%s\tqd %s\tpolled %s\tirqmode %s\tknob %s\t%s I/Os\t%s ms virtual\t%s ns/IO\thits %s\n' \
+				$fs $1 $2 $3 $irqmode $k $ios $ms $((ms * 1000000 / ios)) $(($(hits) - h0))
 		done
 	done
 	umount /mnt
