@@ -2,10 +2,11 @@
 /*
  * Registration hook and sysfs knob for the simple direct-I/O read path.
  *
- * The path itself lives in fs/iomap/simple_dio.rs; this file is what stays built
- * in: a static key that keeps iomap_dio_rw() at zero cost while no path is
- * registered or the knob is 0, and a percpu_ref that counts calls, bios in
- * flight and queued completion work so that unregistering waits for all of them.
+ * The path itself lives in fs/iomap/iomap_simple_dio.rs; this file is what stays
+ * built in: a static key that keeps iomap_dio_rw() at zero cost while no path is
+ * registered or the knob is 0, and, when the path is a module, a percpu_ref that
+ * counts calls, bios in flight and queued completion work so that unregistering
+ * waits for all of them.
  */
 #include <linux/bio.h>
 #include <linux/fs.h>
@@ -35,6 +36,29 @@ static void simple_ref_release(struct percpu_ref *ref)
 	complete(&simple_ref_released);
 }
 
+/*
+ * Only a module can go away under load. Built in, the path never unregisters (the
+ * exit code of built-in modules is discarded), so calls, bios and work take no
+ * reference: that saves a percpu_ref get and put per read and per bio.
+ */
+static inline bool simple_tryget(void)
+{
+	return !IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO) ||
+	       percpu_ref_tryget_live(&simple_ref);
+}
+
+static inline void simple_get(void)
+{
+	if (IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO))
+		percpu_ref_get(&simple_ref);
+}
+
+static inline void simple_put(void)
+{
+	if (IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO))
+		percpu_ref_put(&simple_ref);
+}
+
 /* Called with simple_lock held. */
 static void simple_update_key(void)
 {
@@ -50,17 +74,17 @@ ssize_t iomap_simple_dio_read(struct kiocb *iocb, struct iov_iter *iter,
 {
 	ssize_t ret;
 
-	if (!percpu_ref_tryget_live(&simple_ref))
+	if (!simple_tryget())
 		return -ENOTBLK;
 	ret = simple_ops->read(iocb, iter, ops, private, dio_flags);
-	percpu_ref_put(&simple_ref);
+	simple_put();
 	return ret;
 }
 
 static void simple_end_io(struct bio *bio)
 {
 	simple_ops->end_io(bio);
-	percpu_ref_put(&simple_ref);
+	simple_put();
 }
 
 /**
@@ -71,7 +95,7 @@ static void simple_end_io(struct bio *bio)
  */
 void iomap_simple_dio_submit(struct bio *bio)
 {
-	percpu_ref_get(&simple_ref);
+	simple_get();
 	bio->bi_end_io = simple_end_io;
 	submit_bio(bio);
 }
@@ -80,7 +104,7 @@ EXPORT_SYMBOL_GPL(iomap_simple_dio_submit);
 static void simple_work(struct work_struct *work)
 {
 	simple_ops->complete_work(work);
-	percpu_ref_put(&simple_ref);
+	simple_put();
 }
 
 /**
@@ -93,7 +117,7 @@ static void simple_work(struct work_struct *work)
 void iomap_simple_dio_queue_work(struct super_block *sb,
 				 struct work_struct *work)
 {
-	percpu_ref_get(&simple_ref);
+	simple_get();
 	INIT_WORK(work, simple_work);
 	queue_work(sb->s_dio_done_wq, work);
 }
@@ -141,7 +165,8 @@ EXPORT_SYMBOL_GPL(iomap_simple_dio_register);
  * iomap_simple_dio_unregister - stop offering reads to @ops and wait for it
  * @ops: the path passed to iomap_simple_dio_register()
  *
- * Returns once no call, bio completion or work of @ops can run any more.
+ * Returns once no call, bio completion or work of @ops can run any more. Only a
+ * modular path unregisters: a built-in one takes no references to wait for.
  */
 void iomap_simple_dio_unregister(const struct iomap_simple_dio_ops *ops)
 {
