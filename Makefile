@@ -13,11 +13,12 @@
 #   make clean     drop the object directories (keeps build root, tree, ccache)
 # Variables: SIMPLE_DIO=y|m|n (default m: one build covers load, unload, KUnit), DEBUG=1 (KASAN/lockdep/kmemleak build),
 #            FULL=1 (longer test variant), CHECK=0 (make test without the quality
-#            gates), SDIO_CACHE=DIR, SDIO_JOBS=N.
+#            gates), INLINE_HELPERS=1 (clang-22 + CONFIG_RUST_INLINE_HELPERS build),
+#            SDIO_CACHE=DIR, SDIO_JOBS=N.
 
 SIMPLE_DIO ?= m
 export SDIO_SIMPLE_DIO := $(SIMPLE_DIO)
-export SDIO_VARIANT := $(if $(filter 1,$(DEBUG)),debug,default)
+export SDIO_VARIANT := $(if $(filter 1,$(DEBUG)),debug,$(if $(filter 1,$(INLINE_HELPERS)),inline,default))
 export SDIO_FULL := $(FULL)
 export SDIO_CHECK := $(if $(filter 0,$(CHECK)),0,1)
 
