@@ -35,6 +35,12 @@ R_RUNS=$R_SDIO/runs
 log() { printf '\033[1m==> [%s] %s\033[0m\n' "$(date +%T)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# The libclang bindgen loads (at run time): that of Debian's default clang, 19.
+# Without it, bindgen takes the newest libclang installed, and INLINE_HELPERS=1
+# installs libclang 21 and clang-22's (scripts/build), which would then change the
+# bindings of every build.
+SDIO_LIBCLANG_PATH=${SDIO_LIBCLANG_PATH:-/usr/lib/llvm-19/lib}
+
 # Run "$@" (a bash command string) inside the build root, with /proc, /sys, /dev
 # and the repository (at /repo) mounted in a private mount namespace.
 in_root() {
@@ -58,7 +64,8 @@ in_root() {
 			CCACHE_DIR=/sdio/ccache CCACHE_BASEDIR=/sdio \
 			SDIO_JOBS="$SDIO_JOBS" CI="${CI:-}" CARGO_HOME=/sdio/cargo \
 			CARGO_HTTP_CAINFO=/etc/ssl/host/ca.crt \
+			LIBCLANG_PATH="$SDIO_LIBCLANG_PATH" \
 			bash -euo pipefail -c "$SDIO_CMD"
 	'
 }
-export SDIO_ROOT SDIO_REPO SDIO_JOBS
+export SDIO_ROOT SDIO_REPO SDIO_JOBS SDIO_LIBCLANG_PATH
