@@ -5,29 +5,16 @@
 # 4 KiB reads on memory-backed null_blk takes a virtual time proportional to the
 # instructions it costs: deterministic, repeatable across boots and host load.
 # Knob 0 and 1 back to back on ext4 and XFS; the counters prove which path ran.
-# ext4 is made without lazy init: its background zeroing of inode tables would run
-# during the reads, a different amount in each run.
-insmod /run/sdio/modules/iomap_simple_dio.ko 2>/dev/null
-STATS=/sys/kernel/debug/iomap_simple_dio/stats
-hits() { awk '$1 == "hits" { print $2 }' $STATS; }
+. /run/sdio/bin/icount-lib.sh
 irqmode=$(cat /sys/module/null_blk/parameters/irqmode)
 for fs in ext4 xfs; do
-	case $fs in
-	ext4) mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 /dev/nullb0 ;;
-	xfs) mkfs.xfs -q -f /dev/nullb0 ;;
-	esac
-	mount /dev/nullb0 /mnt || exit 1
-	fio --name=lay --filename=/mnt/f --size=64M --rw=write --bs=1M --direct=1 \
-		--ioengine=psync --output=/dev/null || exit 1
+	nullb_file $fs || exit 1
 	for p in "libaio 1 0" "io_uring 1 0" "io_uring 32 0" "io_uring 32 1"; do
 		set -- $p
 		for k in 0 1; do
 			echo $k >/sys/kernel/iomap/simple_read
 			h0=$(hits)
-			fio --name=r --filename=/mnt/f --size=64M --io_size=256M --direct=1 \
-				--rw=randread --bs=4k --ioengine=$1 --iodepth=$2 $([ $3 = 1 ] && echo --hipri) \
-				--norandommap --randrepeat=1 --iodepth_batch_submit=$((($2 + 3) / 4)) \
-				--output-format=json --output=/tmp/o.json || exit 1
+			randread $1 $2 $3 65536 --output-format=json --output=/tmp/o.json || exit 1
 			ios=$(grep -m1 '"total_ios"' /tmp/o.json | tr -dc 0-9)
 			ms=$(grep -m1 '"runtime"' /tmp/o.json | tr -dc 0-9)
 			printf '%s\t%s\tqd %s\tpolled %s\tirqmode %s\tknob %s\t%s I/Os\t%s ms virtual\t%s ns/IO\thits %s\n' \
