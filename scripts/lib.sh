@@ -17,7 +17,57 @@ set -euo pipefail
 SDIO_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SDIO_CACHE=${SDIO_CACHE:-${HOME:-/root}/.cache/simple-dio}
 SDIO_ROOT=$SDIO_CACHE/root
-SDIO_MIRROR=${SDIO_MIRROR:-http://deb.debian.org/debian}
+# The Debian mirror: the host's own apt configuration decides (one-line
+# sources.list and deb822 .sources files alike), so a company mirror, proxy or
+# local cache is used as it is; SDIO_MIRROR overrides. The repository names none.
+# apt_uris [security]: the URIs of the host's enabled "deb" entries whose suites are
+# the distribution's own (or, with "security", its security suites), first first.
+apt_uris() {
+	local want=${1:-main} f
+	local d=${SDIO_APT_DIR:-/etc/apt}
+	# Debian's own suites only: not a third-party repository's "nodistro" or "stable-foo".
+	local debian_suite='(^| )(buster|bullseye|bookworm|trixie|forky|duke|sid|oldstable|stable|testing|unstable)(-updates|-security|-backports)?( |$)'
+	for f in "$d/sources.list" "$d"/sources.list.d/*.list \
+		"$d"/sources.list.d/*.sources; do
+		[ -r "$f" ] || continue
+		case $f in
+		*.sources)
+			# deb822: blank-line separated stanzas of "Key: value".
+			awk -v want="$want" -v deb="$debian_suite" '
+			function flush() {
+				if (types ~ /(^| )deb( |$)/ && enabled != "no" && uris != "" &&
+				    suites ~ deb) {
+					sec = (suites ~ /-security/)
+					if ((want == "security") == sec) { n = split(uris, u, " "); for (i = 1; i <= n; i++) print u[i] }
+				}
+				types = ""; uris = ""; suites = ""; enabled = ""
+			}
+			/^[ \t]*#/ { next }
+			/^[ \t]*$/ { flush(); next }
+			{ k = tolower($1); sub(/:$/, "", k); $1 = ""; sub(/^ +/, "")
+			  if (k == "types") types = $0; else if (k == "uris") uris = $0
+			  else if (k == "suites") suites = $0; else if (k == "enabled") enabled = tolower($0) }
+			END { flush() }' "$f" ;;
+		*)
+			# One-line style: deb [options] URI suite component...
+			awk -v want="$want" -v deb="$debian_suite" '
+			$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
+			  if ($(i + 1) !~ deb) next
+			  sec = ($(i + 1) ~ /-security/)
+			  if ((want == "security") == sec) print $i }' "$f" ;;
+		esac
+	done | grep -E '^(https?|file)://' || true
+}
+SDIO_MIRROR=${SDIO_MIRROR:-$(apt_uris | grep -m1 -v -- '-security' || true)}
+SDIO_MIRROR_SECURITY=${SDIO_MIRROR_SECURITY:-$(apt_uris security | head -n1)}
+# The build root's sources: trixie, its updates and backports from the mirror, and
+# security updates where the host has a security mirror.
+sdio_sources() {
+	[ -n "$SDIO_MIRROR" ] || die "no Debian mirror in the host's apt configuration; set SDIO_MIRROR"
+	printf 'deb %s trixie main\ndeb %s trixie-updates main\ndeb %s trixie-backports main\n' \
+		"$SDIO_MIRROR" "$SDIO_MIRROR" "$SDIO_MIRROR"
+	[ -z "$SDIO_MIRROR_SECURITY" ] || printf 'deb %s trixie-security main\n' "$SDIO_MIRROR_SECURITY"
+}
 SDIO_JOBS=${SDIO_JOBS:-$(nproc)}
 # Build variant: "default" or "debug" (KASAN, lockdep, kmemleak...).
 SDIO_VARIANT=${SDIO_VARIANT:-default}
@@ -54,7 +104,7 @@ in_root() {
 		mount --bind "$SDIO_REPO" "$r/repo"
 		mount -t tmpfs tmpfs "$r/tmp"
 		cp -L /etc/resolv.conf "$r/etc/resolv.conf" 2>/dev/null || true
-		# The host may trust a TLS proxy (crates.io downloads): lend it its CA bundle.
+		# The host may trust a TLS proxy (crate downloads): lend it its CA bundle.
 		if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
 			mkdir -p "$r/etc/ssl/host"
 			cp -L /etc/ssl/certs/ca-certificates.crt "$r/etc/ssl/host/ca.crt"
