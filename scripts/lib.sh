@@ -78,7 +78,7 @@ SDIO_SIMPLE_DIO=${SDIO_SIMPLE_DIO:-m}
 R_SDIO=/sdio
 R_PRISTINE=$R_SDIO/pristine
 R_TREE=$R_SDIO/tree
-R_OBJ=$R_SDIO/obj-$SDIO_VARIANT-$SDIO_SIMPLE_DIO
+R_OBJ=${SDIO_OBJ:-$R_SDIO/obj-$SDIO_VARIANT-$SDIO_SIMPLE_DIO}
 R_GUEST=$R_SDIO/guest
 R_RUNS=$R_SDIO/runs
 
@@ -98,6 +98,9 @@ in_root() {
 	mkdir -p "$SDIO_ROOT/repo" "$SDIO_ROOT$R_SDIO"
 	SDIO_CMD="$*" unshare -m --propagation private bash -euc '
 		r=$SDIO_ROOT
+		# The root a mount point of its own, as / is on a real system: mmdebstrap
+		# (the guest root) remounts / and otherwise prints a spurious mount error.
+		mount --bind "$r" "$r"
 		mount -t proc proc "$r/proc"
 		mount --rbind /sys "$r/sys"
 		mount --rbind /dev "$r/dev"

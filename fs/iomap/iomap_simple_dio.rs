@@ -6,25 +6,20 @@
 //! dedicated bio set, whose front pad holds the per-request state: one allocation per read,
 //! no `struct iomap_dio`, no `iomap_iter` loop, and completion straight from `->bi_end_io`
 //! (errors are completed from the super block's `s_dio_done_wq`). Everything else is left
-//! to `__iomap_dio_rw()`. See `Documentation/filesystems/iomap/simple-dio.rst`.
+//! to `__iomap_dio_rw()`. This file is the policy: what is served, what is counted; the
+//! mechanism is `kernel::fs::iomap`. See `Documentation/filesystems/iomap/simple-dio.rst`.
 
-use core::{
-    fmt,
-    mem::offset_of,
-    sync::atomic::{AtomicPtr, Ordering},
-};
+use core::fmt;
 use kernel::{
-    bindings,
-    block::bio::{Bio, BioSet},
     debugfs::{Dir, File},
     error::Error,
-    ffi::c_void,
-    fs::iomap::{self, HasCompletionWork, Inode, Iocb, IomapOps, Registration, SimpleDioRead},
-    iov::IovIterDest,
+    fs::iomap::{
+        self, dio_flags, DioBioSet, DioCompletion, DioRead, Iomap, Outcome, Registration,
+        SimpleDioRead, Submitted,
+    },
     percpu_counter::PerCpuCounters,
     prelude::*,
     sync::static_lock_class,
-    types::Opaque,
 };
 
 module! {
@@ -35,83 +30,73 @@ module! {
     license: "GPL",
 }
 
-/// Why a read was, or was not, served by the simple path: one counter each.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(usize)]
-enum Stat {
-    /// Served by the simple path.
-    Hit,
-    /// Zero bytes asked for.
-    Empty,
-    /// Larger than the simple path serves (64 KiB, or one block if larger).
-    TooLarge,
-    /// `IOMAP_DIO_FORCE_WAIT`, `IOMAP_DIO_PARTIAL` or `IOMAP_DIO_BOUNCE` asked for.
-    DioFlags,
-    /// Reaches past the end of the file.
-    BeyondEof,
-    /// The file is encrypted (fscrypt).
-    Encrypted,
-    /// The file system maps with `->iomap_next` only.
-    NoIomapBegin,
-    /// A hole, an unwritten extent, inline data, ...
-    NotMapped,
-    /// The mapping ends before the read does.
-    PartialMapping,
-    /// The mapping carries integrity metadata.
-    Integrity,
-    /// Fewer bytes than asked could be pinned (a multi-segment buffer, say).
-    PinShort,
-    /// Misaligned offset, length or buffer: `EINVAL` to the caller.
-    Unaligned,
-    /// `IOCB_NOWAIT` would have blocked: `EAGAIN` to the caller.
-    NowaitAgain,
-    /// The device failed the read.
-    ReadError,
-    /// Completions run from the workqueue (errors, pages to dirty again).
-    WorkCompletion,
-}
-
-const NR_STATS: usize = Stat::WorkCompletion as usize + 1;
-
-impl Stat {
-    const ALL: [Stat; NR_STATS] = [
-        Stat::Hit,
-        Stat::Empty,
-        Stat::TooLarge,
-        Stat::DioFlags,
-        Stat::BeyondEof,
-        Stat::Encrypted,
-        Stat::NoIomapBegin,
-        Stat::NotMapped,
-        Stat::PartialMapping,
-        Stat::Integrity,
-        Stat::PinShort,
-        Stat::Unaligned,
-        Stat::NowaitAgain,
-        Stat::ReadError,
-        Stat::WorkCompletion,
-    ];
-
-    fn name(self) -> &'static str {
-        match self {
-            Stat::Hit => "hits",
-            Stat::Empty => "fallback_empty",
-            Stat::TooLarge => "fallback_too_large",
-            Stat::DioFlags => "fallback_dio_flags",
-            Stat::BeyondEof => "fallback_beyond_eof",
-            Stat::Encrypted => "fallback_encrypted",
-            Stat::NoIomapBegin => "fallback_no_iomap_begin",
-            Stat::NotMapped => "fallback_not_mapped",
-            Stat::PartialMapping => "fallback_partial_mapping",
-            Stat::Integrity => "fallback_integrity",
-            Stat::PinShort => "fallback_pin_short",
-            Stat::Unaligned => "einval_unaligned",
-            Stat::NowaitAgain => "eagain_nowait",
-            Stat::ReadError => "read_errors",
-            Stat::WorkCompletion => "work_completions",
+/// Declares the counters: one list gives the variants, their order and their names.
+macro_rules! stats {
+    ($($(#[doc = $doc:literal])* $variant:ident => $name:literal,)*) => {
+        /// Why a read was, or was not, served by the simple path: one counter each.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[repr(usize)]
+        enum Stat {
+            $($(#[doc = $doc])* $variant,)*
         }
-    }
+
+        impl Stat {
+            /// Every counter, in the order `stats` shows them.
+            const ALL: &'static [Stat] = &[$(Stat::$variant,)*];
+            /// The number of counters.
+            const COUNT: usize = Self::ALL.len();
+
+            /// The counter's name in `stats`.
+            fn name(self) -> &'static str {
+                match self {
+                    $(Stat::$variant => $name,)*
+                }
+            }
+        }
+    };
 }
+
+stats! {
+    /// Served by the simple path.
+    Hit => "hits",
+    /// Zero bytes asked for.
+    Empty => "fallback_empty",
+    /// Larger than the simple path serves (64 KiB, or one block if larger).
+    TooLarge => "fallback_too_large",
+    /// `IOMAP_DIO_FORCE_WAIT`, `IOMAP_DIO_PARTIAL` or `IOMAP_DIO_BOUNCE` asked for.
+    DioFlags => "fallback_dio_flags",
+    /// Reaches past the end of the file.
+    BeyondEof => "fallback_beyond_eof",
+    /// The file is encrypted (fscrypt).
+    Encrypted => "fallback_encrypted",
+    /// The file system maps with `->iomap_next` only.
+    NoIomapBegin => "fallback_no_iomap_begin",
+    /// A file system the path has not been proven on (see `SERVED_FS`).
+    FsNotServed => "fallback_fs_not_served",
+    /// A hole, an unwritten extent, inline data, ...
+    NotMapped => "fallback_not_mapped",
+    /// The mapping ends before the read does.
+    PartialMapping => "fallback_partial_mapping",
+    /// The mapping carries integrity metadata.
+    Integrity => "fallback_integrity",
+    /// Fewer bytes than asked could be pinned (a multi-segment buffer, say).
+    PinShort => "fallback_pin_short",
+    /// Misaligned offset, length or buffer: `EINVAL` to the caller.
+    Unaligned => "einval_unaligned",
+    /// `IOCB_NOWAIT` would have blocked: `EAGAIN` to the caller.
+    NowaitAgain => "eagain_nowait",
+    /// The device failed the read.
+    ReadError => "read_errors",
+    /// Completions run from the workqueue (errors, pages to dirty again).
+    WorkCompletion => "work_completions",
+}
+
+/// The file systems the path serves (`s_type->name`); every other caller of
+/// `iomap_dio_rw()` is declined, counted as `fallback_fs_not_served`.
+///
+/// Each was checked against the path's rules and is tested by `make test`: see the callers
+/// table in `Documentation/filesystems/iomap/simple-dio.rst`.
+const SERVED_FS: &[&[u8]] = &[b"ext4", b"xfs"];
 
 /// The largest read served regardless of the block size.
 ///
@@ -148,8 +133,7 @@ fn check_request(r: &Request) -> Result<(), Stat> {
     if r.count > max_read_bytes(r.block_size) {
         return Err(Stat::TooLarge);
     }
-    let declined =
-        bindings::IOMAP_DIO_FORCE_WAIT | bindings::IOMAP_DIO_PARTIAL | bindings::IOMAP_DIO_BOUNCE;
+    let declined = dio_flags::FORCE_WAIT | dio_flags::PARTIAL | dio_flags::BOUNCE;
     if r.dio_flags & declined != 0 {
         return Err(Stat::DioFlags);
     }
@@ -174,7 +158,7 @@ struct Mapping {
 }
 
 impl Mapping {
-    fn of(map: &iomap::Iomap, pos: i64, count: usize) -> Self {
+    fn of(map: &Iomap<'_>, pos: i64, count: usize) -> Self {
         Self {
             kind: map.kind(),
             flags: map.flags(),
@@ -209,7 +193,7 @@ fn is_aligned(pos: i64, count: usize, alignment: u32) -> bool {
 #[pin_data]
 struct Stats {
     #[pin]
-    counters: PerCpuCounters<NR_STATS>,
+    counters: PerCpuCounters<{ Stat::COUNT }>,
 }
 
 impl Stats {
@@ -230,337 +214,186 @@ impl Stats {
 
 impl fmt::Debug for Stats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for stat in Stat::ALL {
+        for &stat in Stat::ALL {
             writeln!(f, "{} {}", stat.name(), self.get(stat))?;
         }
         Ok(())
     }
 }
 
-/// The state of one read, in the front pad of its bio.
+/// The path's state of one read, in the front pad of its bio.
 struct SimpleDio {
-    /// The request; taken when it is completed.
-    iocb: Option<Iocb>,
     /// Bytes the bio reads.
     size: u32,
     /// The buffer is user memory: its pages were dirtied before the read.
     user_backed: bool,
-    /// Completion from process context (errors, pages to dirty again).
-    work: Opaque<bindings::work_struct>,
 }
 
-// SAFETY: The work item is only touched by the workqueue after `queue_work`, and the request
-// is completed once, from whichever CPU finishes it.
-unsafe impl Send for SimpleDio {}
-
-// SAFETY: `work` is an `Opaque<work_struct>` field of `SimpleDio`.
-unsafe impl HasCompletionWork for SimpleDio {
-    const WORK_OFFSET: usize = offset_of!(SimpleDio, work);
-}
-
-/// Module-wide state, reached by the read path and completions through `STATE`.
+/// The simple read path: its bio set and counters, handed to every callback.
 #[pin_data]
-struct State {
+struct SimpleDioPath {
     #[pin]
-    bioset: BioSet<SimpleDio>,
+    bioset: DioBioSet<SimpleDio>,
     #[pin]
     stats: File<Stats>,
     _dir: Dir,
 }
 
-/// The state, while the module is registered; every call and completion holds the
-/// registration, so it is never null or freed under them.
-static STATE: AtomicPtr<State> = AtomicPtr::new(core::ptr::null_mut());
+impl SimpleDioPath {
+    /// Counts `EAGAIN` from an `IOCB_NOWAIT` read that would have blocked, and passes `e` on.
+    fn count_again(&self, e: Error) -> Error {
+        if e == EAGAIN {
+            self.stats.count(Stat::NowaitAgain);
+        }
+        e
+    }
 
-fn state() -> &'static State {
-    // SAFETY: Set before registering and cleared only after unregistering, which waits for
-    // every call, bio and work item: all our callers run in between.
-    unsafe { &*STATE.load(Ordering::Acquire) }
-}
-
-/// Finishes a read: result, file position, fserror, pages, `inode_dio_end`.
-///
-/// Returns the request and its result; called once the bio is done, from process context
-/// when `process_ctx` (pages may then be dirtied again here).
-fn finish(mut bio: Bio<SimpleDio>, process_ctx: bool) -> (Option<Iocb>, isize) {
-    let st = state();
-    let status = bio.status();
-    let size = bio.data().size;
-    let user_backed = bio.data().user_backed;
-    let mut iocb = bio.data_mut().iocb.take();
-    let mut ret = size as isize;
-    if let Some(iocb) = iocb.as_mut() {
-        // SAFETY: The file of a request in progress holds its inode.
-        let inode = unsafe { Inode::from_raw(iocb.inode().as_raw()) };
-        match status {
-            Ok(()) => iocb.advance_pos(size.into()),
+    /// Finishes a read once its bio is done: result, fserror, pages; then completes it.
+    ///
+    /// From process context when `process_ctx`: pages that writeback cleaned during the read
+    /// are dirtied again then (`end_io` defers such reads).
+    fn finish(&self, mut done: DioCompletion<'_, SimpleDio>, process_ctx: bool) -> Result<usize> {
+        let size = done.data().size;
+        let res = match done.status() {
+            Ok(()) => Ok(size as usize),
             Err(e) => {
                 // REQ_NOWAIT bios fail with EAGAIN where the device would block.
-                st.stats.count(if e == EAGAIN {
+                self.stats.count(if e == EAGAIN {
                     Stat::NowaitAgain
                 } else {
                     Stat::ReadError
                 });
                 if e != EAGAIN && e != ENOTBLK {
-                    inode.report_read_error(iocb.pos(), size.into(), e);
+                    done.inode().report_read_error(done.pos(), size.into(), e);
                 }
-                ret = e.to_errno() as isize;
-            }
-        }
-        if user_backed {
-            // Re-dirtying sleeps; `end_io` punts here when it is needed.
-            bio.release_pages(process_ctx && !bio.pages_all_dirty());
-        } else {
-            bio.release_pages(false);
-        }
-        inode.dio_end();
-        iomap::trace_complete(iocb, if ret < 0 { ret as i32 } else { 0 }, ret);
-        // The bio goes away below: io_uring must not poll it any more.
-        iocb.clear_poll_bio();
-    }
-    drop(bio);
-    (iocb, ret)
-}
-
-/// The simple read path, registered behind `iomap_dio_rw()`.
-struct SimpleDioPath;
-
-impl SimpleDioPath {
-    /// Maps, checks and submits; `-ENOTBLK` hands the read to the generic path.
-    fn serve(
-        st: &State,
-        iocb: Iocb,
-        iter: &mut IovIterDest<'_>,
-        ops: &IomapOps,
-        dio_flags: u32,
-    ) -> isize {
-        // SAFETY: The file of a request in progress holds its inode; it outlives this call.
-        let inode = unsafe { Inode::from_raw(iocb.inode().as_raw()) };
-        let count = iter.len();
-        let pos = iocb.pos();
-        let req = Request {
-            count,
-            pos,
-            i_size: inode.size(),
-            block_size: inode.block_size(),
-            dio_flags,
-            encrypted: inode.is_encrypted(),
-            has_iomap_begin: ops.has_begin(),
-        };
-        if let Err(why) = check_request(&req) {
-            st.stats.count(why);
-            return -(bindings::ENOTBLK as isize);
-        }
-
-        let nowait = iocb.flags() & iomap::IOCB_NOWAIT != 0;
-        let map_flags = iomap::IOMAP_DIRECT | if nowait { iomap::IOMAP_NOWAIT } else { 0 };
-        if let Err(e) = iocb.write_and_wait(count) {
-            if e == EAGAIN {
-                st.stats.count(Stat::NowaitAgain);
-            }
-            return e.to_errno() as isize;
-        }
-
-        inode.dio_begin();
-        let mut map = iomap::Iomap::new();
-        if let Err(e) = ops.begin(inode, pos, count as u64, map_flags, &mut map) {
-            inode.dio_end();
-            if e == EAGAIN {
-                st.stats.count(Stat::NowaitAgain);
-            }
-            return e.to_errno() as isize;
-        }
-        let ret = Self::submit_mapped(st, iocb, iter, &map, dio_flags, nowait);
-        let done = if ret == -(bindings::EIOCBQUEUED as isize) || ret > 0 {
-            count as isize
-        } else {
-            0
-        };
-        ops.end(inode, pos, count as u64, done, map_flags, &mut map);
-        if ret < 0 && ret != -(bindings::EIOCBQUEUED as isize) {
-            inode.dio_end();
-        }
-        ret
-    }
-
-    /// Builds and submits the bio for a mapped read; `inode_dio_end` is the caller's on error.
-    fn submit_mapped(
-        st: &State,
-        iocb: Iocb,
-        iter: &mut IovIterDest<'_>,
-        map: &iomap::Iomap,
-        dio_flags: u32,
-        nowait: bool,
-    ) -> isize {
-        // SAFETY: As in `serve`.
-        let inode = unsafe { Inode::from_raw(iocb.inode().as_raw()) };
-        let count = iter.len();
-        let pos = iocb.pos();
-        if let Err(why) = check_mapping(&Mapping::of(map, pos, count)) {
-            st.stats.count(why);
-            return -(bindings::ENOTBLK as isize);
-        }
-        let Some(bdev) = map.bdev() else {
-            return -(bindings::ENOTBLK as isize);
-        };
-        let alignment = if dio_flags & bindings::IOMAP_DIO_FSBLOCK_ALIGNED != 0 {
-            inode.block_size()
-        } else {
-            bdev.logical_block_size()
-        };
-        if !is_aligned(pos, count, alignment) {
-            st.stats.count(Stat::Unaligned);
-            return EINVAL.to_errno() as isize;
-        }
-        let sync = iocb.is_sync();
-        if !sync {
-            if let Err(e) = inode.super_block().init_dio_done_wq() {
-                return e.to_errno() as isize;
-            }
-        }
-
-        iomap::trace_begin(&iocb, iter, dio_flags);
-        let user_backed = iomap::iter_is_user_backed(iter);
-        let nr_vecs = iomap::iter_vecs_to_alloc(iter, bindings::BIO_MAX_VECS as u16);
-        let gfp = if nowait { GFP_NOWAIT } else { GFP_KERNEL };
-        let hipri = iocb.flags() & iomap::IOCB_HIPRI != 0;
-        let ioprio = iocb.ioprio();
-        let data = SimpleDio {
-            iocb: Some(iocb),
-            size: 0,
-            user_backed,
-            work: Opaque::uninit(),
-        };
-        let mut bio = match st
-            .bioset
-            .alloc(bdev, nr_vecs, bindings::req_op_REQ_OP_READ, gfp, data)
-        {
-            Ok(bio) => bio,
-            Err(e) => {
-                st.stats.count(Stat::NowaitAgain);
-                return e.to_errno() as isize;
+                Err(e)
             }
         };
-        bio.set_sector(map.sector(pos));
-        bio.set_ioprio(ioprio);
-        if let Err(e) = bio.add_iter_pages(iter, alignment - 1) {
-            if e == EINVAL {
-                st.stats.count(Stat::Unaligned);
-            }
-            return e.to_errno() as isize;
-        }
-        let size = bio.size();
-        if size as usize != count {
-            bio.release_pages(false);
-            // SAFETY: `add_iter_pages` advanced `iter` by exactly `size` bytes.
-            unsafe { iter.revert(size as usize) };
-            st.stats.count(Stat::PinShort);
-            return -(bindings::ENOTBLK as isize);
-        }
-        bio.data_mut().size = size;
-        if user_backed {
-            bio.set_pages_dirty();
-        }
-        if nowait {
-            bio.add_opf(bindings::REQ_NOWAIT);
-        }
-        st.stats.count(Stat::Hit);
-
-        if sync {
-            // The status is read again in `finish`.
-            let _ = bio.submit_wait();
-            return finish(bio, true).1;
-        }
-        if hipri {
-            bio.add_opf(bindings::REQ_POLLED);
-            let raw = bio.as_raw();
-            if let Some(iocb) = bio.data().iocb.as_ref() {
-                iocb.set_poll_bio(raw);
-            }
-        }
-        iomap::submit::<Self>(bio);
-        -(bindings::EIOCBQUEUED as isize)
+        let redirty = done.data().user_backed && process_ctx && !done.pages_all_dirty();
+        done.release_pages(redirty);
+        done.complete(res)
     }
 }
 
 impl SimpleDioRead for SimpleDioPath {
     type Data = SimpleDio;
+    type Reason = Stat;
 
-    fn read(
-        iocb: Iocb,
-        iter: &mut IovIterDest<'_>,
-        ops: &IomapOps,
-        _private: *mut c_void,
-        dio_flags: u32,
-    ) -> isize {
-        Self::serve(state(), iocb, iter, ops, dio_flags)
-    }
+    fn read<'a>(&'a self, req: DioRead<'a>) -> Result<Outcome<Stat>> {
+        let inode = req.inode();
+        let sb = inode.super_block();
+        if !SERVED_FS.iter().any(|name| sb.type_name_is(name)) {
+            return Ok(Outcome::Declined(Stat::FsNotServed));
+        }
+        let count = req.len();
+        let pos = req.pos();
+        let r = Request {
+            count,
+            pos,
+            i_size: inode.size(),
+            block_size: inode.block_size(),
+            dio_flags: req.dio_flags(),
+            encrypted: inode.is_encrypted(),
+            has_iomap_begin: req.has_iomap_begin(),
+        };
+        if let Err(why) = check_request(&r) {
+            return Ok(Outcome::Declined(why));
+        }
+        let alignment_fsblock = req.dio_flags() & dio_flags::FSBLOCK_ALIGNED != 0;
+        let block_size = r.block_size;
 
-    fn end_io(bio: Bio<SimpleDio>) {
-        let needs_work =
-            bio.status().is_err() || (bio.data().user_backed && !bio.pages_all_dirty());
-        if needs_work {
-            if let Some(iocb) = bio.data().iocb.as_ref() {
-                // SAFETY: The file of a request in progress holds its inode.
-                let inode = unsafe { Inode::from_raw(iocb.inode().as_raw()) };
-                let sb = inode.super_block();
-                state().stats.count(Stat::WorkCompletion);
-                iomap::queue_work::<Self>(sb, bio);
-                return;
+        req.write_and_wait().map_err(|e| self.count_again(e))?;
+        let mut req = req.map().map_err(|e| self.count_again(e))?;
+        let map = req.iomap();
+        if let Err(why) = check_mapping(&Mapping::of(&map, pos, count)) {
+            return Ok(Outcome::Declined(why));
+        }
+        let Some(bdev) = map.bdev() else {
+            return Ok(Outcome::Declined(Stat::NotMapped));
+        };
+        let alignment = if alignment_fsblock {
+            block_size
+        } else {
+            bdev.logical_block_size()
+        };
+        if !is_aligned(pos, count, alignment) {
+            self.stats.count(Stat::Unaligned);
+            return Err(EINVAL);
+        }
+
+        let user_backed = req.user_backed();
+        let data = SimpleDio {
+            size: count as u32,
+            user_backed,
+        };
+        let mut bio = req
+            .alloc_bio(&self.bioset, data)
+            .map_err(|e| self.count_again(e))?;
+        match req.pin_pages(&mut bio, alignment - 1) {
+            Ok(true) => {}
+            Ok(false) => return Ok(Outcome::Declined(Stat::PinShort)),
+            Err(e) => {
+                if e == EINVAL {
+                    self.stats.count(Stat::Unaligned);
+                }
+                return Err(e);
             }
         }
-        let (iocb, ret) = finish(bio, false);
-        if let Some(iocb) = iocb {
-            iocb.complete(ret);
+        if user_backed {
+            bio.set_pages_dirty();
+        }
+        self.stats.count(Stat::Hit);
+        match req.submit(bio)? {
+            Submitted::Done(done) => self.finish(done, true).map(Outcome::Done),
+            Submitted::Queued(queued) => Ok(Outcome::Queued(queued)),
         }
     }
 
-    fn complete_work(bio: Bio<SimpleDio>) {
-        let (iocb, ret) = finish(bio, true);
-        if let Some(iocb) = iocb {
-            iocb.complete(ret);
-        }
+    fn declined(&self, reason: Stat) {
+        self.stats.count(reason);
+    }
+
+    fn end_io<'a>(&'a self, done: DioCompletion<'a, SimpleDio>) {
+        let needs_work =
+            done.status().is_err() || (done.data().user_backed && !done.pages_all_dirty());
+        let done = if needs_work {
+            match done.defer() {
+                Ok(()) => {
+                    self.stats.count(Stat::WorkCompletion);
+                    return;
+                }
+                Err(done) => done,
+            }
+        } else {
+            done
+        };
+        // The result went to the submitter through `->ki_complete`.
+        let _ = self.finish(done, false);
+    }
+
+    fn complete_work<'a>(&'a self, done: DioCompletion<'a, SimpleDio>) {
+        // As in `end_io`.
+        let _ = self.finish(done, true);
     }
 }
 
 struct SimpleDioModule {
-    registration: Option<Registration<SimpleDioPath>>,
-    _state: Pin<KBox<State>>,
+    _registration: Registration<SimpleDioPath>,
 }
 
 impl kernel::Module for SimpleDioModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let dir = Dir::new(c"iomap_simple_dio");
-        let state = KBox::try_pin_init(
-            try_pin_init!(State {
-                bioset <- BioSet::new(4),
-                stats <- dir.read_only_file(c"stats", Stats::new()),
-                _dir: dir.clone(),
-            }),
-            GFP_KERNEL,
-        )?;
-        let ptr: *const State = &*state;
-        STATE.store(ptr.cast_mut(), Ordering::Release);
-        let registration = match Registration::new() {
-            Ok(r) => r,
-            Err(e) => {
-                STATE.store(core::ptr::null_mut(), Ordering::Release);
-                return Err(e);
-            }
-        };
+        let registration = Registration::new(try_pin_init!(SimpleDioPath {
+            bioset <- DioBioSet::new(4),
+            stats <- dir.read_only_file(c"stats", Stats::new()),
+            _dir: dir.clone(),
+        }))?;
         pr_info!("simple direct-I/O read path registered\n");
+        // Dropping the registration unregisters the path and waits for its reads.
         Ok(Self {
-            registration: Some(registration),
-            _state: state,
+            _registration: registration,
         })
-    }
-}
-
-impl Drop for SimpleDioModule {
-    fn drop(&mut self) {
-        // Waits for every read, bio and completion work of the path.
-        drop(self.registration.take());
-        STATE.store(core::ptr::null_mut(), Ordering::Release);
     }
 }
 

@@ -8,6 +8,7 @@ use kernel::prelude::*;
 #[kunit_tests(iomap_simple_dio)]
 mod tests {
     use super::super::*;
+    use kernel::bindings;
 
     fn req(count: usize, pos: i64) -> Request {
         Request {
@@ -59,17 +60,13 @@ mod tests {
         );
         assert_eq!(check_request(&req(4096, -4096)), Err(Stat::BeyondEof));
         assert_eq!(check_request(&req(4096, i64::MAX)), Err(Stat::BeyondEof));
-        for flag in [
-            bindings::IOMAP_DIO_FORCE_WAIT,
-            bindings::IOMAP_DIO_PARTIAL,
-            bindings::IOMAP_DIO_BOUNCE,
-        ] {
+        for flag in [dio_flags::FORCE_WAIT, dio_flags::PARTIAL, dio_flags::BOUNCE] {
             let mut r = req(4096, 0);
             r.dio_flags = flag;
             assert_eq!(check_request(&r), Err(Stat::DioFlags));
         }
         let mut r = req(4096, 0);
-        r.dio_flags = bindings::IOMAP_DIO_FSBLOCK_ALIGNED;
+        r.dio_flags = dio_flags::FSBLOCK_ALIGNED;
         assert_eq!(check_request(&r), Ok(()));
         let mut r = req(4096, 0);
         r.encrypted = true;
@@ -139,7 +136,7 @@ mod tests {
     #[test]
     fn counters() -> Result {
         let stats = KBox::pin_init(Stats::new(), GFP_KERNEL)?;
-        for stat in Stat::ALL {
+        for &stat in Stat::ALL {
             assert_eq!(stats.get(stat), 0);
         }
         for _ in 0..1000 {
@@ -150,7 +147,10 @@ mod tests {
         assert_eq!(stats.get(Stat::BeyondEof), 1);
         assert_eq!(stats.get(Stat::TooLarge), 0);
         let mut names = KVec::new();
-        for stat in Stat::ALL {
+        assert_eq!(Stat::ALL.len(), Stat::COUNT);
+        for (i, &stat) in Stat::ALL.iter().enumerate() {
+            // The counters are indexed by the variant: the list is in declaration order.
+            assert_eq!(stat as usize, i);
             assert!(!names.contains(&stat.name()));
             names.push(stat.name(), GFP_KERNEL)?;
         }

@@ -6,7 +6,8 @@
  * built in: a static key that keeps iomap_dio_rw() at zero cost while no path is
  * registered or the knob is 0, and, when the path is a module, a percpu_ref that
  * counts calls, bios in flight and queued completion work so that unregistering
- * waits for all of them.
+ * waits for all of them. Built in, the path cannot unregister, so there is
+ * nothing to count.
  */
 #include <linux/bio.h>
 #include <linux/fs.h>
@@ -26,38 +27,56 @@
 DEFINE_STATIC_KEY_FALSE(iomap_simple_dio_key);
 
 static const struct iomap_simple_dio_ops *simple_ops;
-static struct percpu_ref simple_ref;
-static DECLARE_COMPLETION(simple_ref_released);
+static void *simple_data;
 static DEFINE_MUTEX(simple_lock);
 static bool simple_read = true;
+/* 0 once the hook is set up (knob, reference); registering fails before. */
+static int simple_hook_err = -ENODEV;
+
+#if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
+static struct percpu_ref simple_ref;
+static DECLARE_COMPLETION(simple_ref_released);
 
 static void simple_ref_release(struct percpu_ref *ref)
 {
 	complete(&simple_ref_released);
 }
+#endif
 
 /*
  * Only a module can go away under load. Built in, the path never unregisters (the
  * exit code of built-in modules is discarded), so calls, bios and work take no
  * reference: that saves a percpu_ref get and put per read and per bio.
  */
+#if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
 static inline bool simple_tryget(void)
 {
-	return !IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO) ||
-	       percpu_ref_tryget_live(&simple_ref);
+	return percpu_ref_tryget_live(&simple_ref);
 }
 
 static inline void simple_get(void)
 {
-	if (IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO))
-		percpu_ref_get(&simple_ref);
+	percpu_ref_get(&simple_ref);
 }
 
 static inline void simple_put(void)
 {
-	if (IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO))
-		percpu_ref_put(&simple_ref);
+	percpu_ref_put(&simple_ref);
 }
+#else
+static inline bool simple_tryget(void)
+{
+	return true;
+}
+
+static inline void simple_get(void)
+{
+}
+
+static inline void simple_put(void)
+{
+}
+#endif
 
 /* Called with simple_lock held. */
 static void simple_update_key(void)
@@ -76,14 +95,15 @@ ssize_t iomap_simple_dio_read(struct kiocb *iocb, struct iov_iter *iter,
 
 	if (!simple_tryget())
 		return -ENOTBLK;
-	ret = simple_ops->read(iocb, iter, ops, private, dio_flags);
+	ret = simple_ops->read(simple_data, iocb, iter, ops, private,
+			       dio_flags);
 	simple_put();
 	return ret;
 }
 
 static void simple_end_io(struct bio *bio)
 {
-	simple_ops->end_io(bio);
+	simple_ops->end_io(simple_data, bio);
 	simple_put();
 }
 
@@ -103,7 +123,7 @@ EXPORT_SYMBOL_GPL(iomap_simple_dio_submit);
 
 static void simple_work(struct work_struct *work)
 {
-	simple_ops->complete_work(work);
+	simple_ops->complete_work(simple_data, work);
 	simple_put();
 }
 
@@ -112,7 +132,8 @@ static void simple_work(struct work_struct *work)
  * @sb: super block whose s_dio_done_wq runs the work (it must exist)
  * @work: the work item, initialised here
  *
- * Must be called from ->read or ->end_io, which hold a reference.
+ * Must be called from ->read or ->end_io, which hold a reference, for a super
+ * block whose s_dio_done_wq exists (sb_init_dio_done_wq()).
  */
 void iomap_simple_dio_queue_work(struct super_block *sb,
 				 struct work_struct *work)
@@ -123,10 +144,24 @@ void iomap_simple_dio_queue_work(struct super_block *sb,
 }
 EXPORT_SYMBOL_GPL(iomap_simple_dio_queue_work);
 
+/**
+ * iomap_simple_dio_trace_begin - emit iomap_dio_rw_begin for a submitted read
+ * @iocb: the read
+ * @iter: its iterator, advanced by @done bytes already pinned into the bio
+ * @done: bytes pinned
+ * @dio_flags: the iomap_dio_rw() flags
+ *
+ * Emitted once the read is sure to be served, so a read that falls back is
+ * traced once, by the generic path; the event shows the iterator as it was.
+ */
 void iomap_simple_dio_trace_begin(struct kiocb *iocb, struct iov_iter *iter,
-				  unsigned int dio_flags)
+				  size_t done, unsigned int dio_flags)
 {
+	if (!trace_iomap_dio_rw_begin_enabled())
+		return;
+	iov_iter_revert(iter, done);
 	trace_iomap_dio_rw_begin(iocb, iter, dio_flags, 0);
+	iov_iter_advance(iter, done);
 }
 EXPORT_SYMBOL_GPL(iomap_simple_dio_trace_begin);
 
@@ -140,20 +175,28 @@ EXPORT_SYMBOL_GPL(iomap_simple_dio_trace_complete);
 /**
  * iomap_simple_dio_register - make @ops serve iomap_dio_rw() reads
  * @ops: the path; it must stay valid until iomap_simple_dio_unregister()
+ * @data: passed to each of @ops' callbacks; valid as long as @ops
  *
- * Return: 0, or -EBUSY if a path is registered already.
+ * Return: 0, -EBUSY if a path is registered already, or -ENODEV if the hook
+ * could not be set up at boot.
  */
-int iomap_simple_dio_register(const struct iomap_simple_dio_ops *ops)
+int iomap_simple_dio_register(const struct iomap_simple_dio_ops *ops,
+			      void *data)
 {
 	int ret = 0;
 
 	mutex_lock(&simple_lock);
-	if (simple_ops) {
+	if (simple_hook_err) {
+		ret = simple_hook_err;
+	} else if (simple_ops) {
 		ret = -EBUSY;
 	} else {
 		simple_ops = ops;
+		simple_data = data;
+#if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
 		reinit_completion(&simple_ref_released);
 		percpu_ref_reinit(&simple_ref);
+#endif
 		simple_update_key();
 	}
 	mutex_unlock(&simple_lock);
@@ -161,12 +204,12 @@ int iomap_simple_dio_register(const struct iomap_simple_dio_ops *ops)
 }
 EXPORT_SYMBOL_GPL(iomap_simple_dio_register);
 
+#if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
 /**
  * iomap_simple_dio_unregister - stop offering reads to @ops and wait for it
  * @ops: the path passed to iomap_simple_dio_register()
  *
- * Returns once no call, bio completion or work of @ops can run any more. Only a
- * modular path unregisters: a built-in one takes no references to wait for.
+ * Returns once no call, bio completion or work of @ops can run any more.
  */
 void iomap_simple_dio_unregister(const struct iomap_simple_dio_ops *ops)
 {
@@ -176,10 +219,12 @@ void iomap_simple_dio_unregister(const struct iomap_simple_dio_ops *ops)
 		percpu_ref_kill(&simple_ref);
 		wait_for_completion(&simple_ref_released);
 		simple_ops = NULL;
+		simple_data = NULL;
 	}
 	mutex_unlock(&simple_lock);
 }
 EXPORT_SYMBOL_GPL(iomap_simple_dio_unregister);
+#endif
 
 /**
  * iomap_simple_dio_knob_show - format the simple_read knob
@@ -236,14 +281,32 @@ static int __init iomap_simple_dio_hook_init(void)
 	struct kobject *iomap_kobj;
 	int ret;
 
+#if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
 	/* Dead until a path registers: percpu_ref_tryget_live() fails. */
 	ret = percpu_ref_init(&simple_ref, simple_ref_release,
 			      PERCPU_REF_INIT_DEAD, GFP_KERNEL);
 	if (ret)
 		return ret;
+#endif
 	iomap_kobj = kobject_create_and_add("iomap", kernel_kobj);
-	if (!iomap_kobj)
-		return -ENOMEM;
-	return sysfs_create_file(iomap_kobj, &simple_read_attr.attr);
+	if (!iomap_kobj) {
+		ret = -ENOMEM;
+		goto out_ref;
+	}
+	ret = sysfs_create_file(iomap_kobj, &simple_read_attr.attr);
+	if (ret)
+		goto out_kobj;
+	mutex_lock(&simple_lock);
+	simple_hook_err = 0;
+	mutex_unlock(&simple_lock);
+	return 0;
+
+out_kobj:
+	kobject_put(iomap_kobj);
+out_ref:
+#if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
+	percpu_ref_exit(&simple_ref);
+#endif
+	return ret;
 }
 fs_initcall(iomap_simple_dio_hook_init);

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Hook for the simple direct-I/O read path (fs/iomap/simple_dio.rs).
+ * Hook for the simple direct-I/O read path (fs/iomap/iomap_simple_dio.rs).
  *
- * The path is built as its own (Rust) module and registers itself here. While it
- * is registered and /sys/kernel/iomap/simple_read is 1, iomap_dio_rw() offers each
- * request to it first and goes on to __iomap_dio_rw() when it answers -ENOTBLK.
+ * A path registers itself here with its operations and a data pointer that every
+ * callback gets back. While it is registered and /sys/kernel/iomap/simple_read
+ * is 1, iomap_dio_rw() offers each read without dops or done_before to it first
+ * and goes on to __iomap_dio_rw() when it answers -ENOTBLK.
  *
- * Every call, in-flight bio and queued completion work holds a reference on the
- * registration, and the bio and work callbacks run through trampolines here, so
- * iomap_simple_dio_unregister() returns only when no code of the module can run
- * any more: the module can be unloaded under load.
+ * When the path is a module, every call, in-flight bio and queued completion work
+ * holds a reference on the registration, and the bio and work callbacks run
+ * through trampolines here, so iomap_simple_dio_unregister() returns only when
+ * no code of the module can run any more: the module can be unloaded under load.
+ * Built in, the path never unregisters (iomap_simple_dio_unregister() does not
+ * exist then) and no references are taken.
  */
 #ifndef _LINUX_IOMAP_SIMPLE_DIO_H
 #define _LINUX_IOMAP_SIMPLE_DIO_H
@@ -26,29 +29,34 @@ struct work_struct;
 
 /**
  * struct iomap_simple_dio_ops - a simple direct-I/O read path
- * @read: serve a read, or return -ENOTBLK to hand it to the generic path;
- *	-EIOCBQUEUED when it completes asynchronously
+ * @read: serve a read, or return -ENOTBLK to hand it to the generic path
+ *	untouched; -EIOCBQUEUED when it completes asynchronously
  * @end_io: completion of a bio submitted with iomap_simple_dio_submit()
  * @complete_work: work queued with iomap_simple_dio_queue_work()
+ *
+ * Each gets the @data passed to iomap_simple_dio_register().
  */
 struct iomap_simple_dio_ops {
-	ssize_t (*read)(struct kiocb *iocb, struct iov_iter *iter,
+	ssize_t (*read)(void *data, struct kiocb *iocb, struct iov_iter *iter,
 			const struct iomap_ops *ops, void *private,
 			unsigned int dio_flags);
-	void (*end_io)(struct bio *bio);
-	void (*complete_work)(struct work_struct *work);
+	void (*end_io)(void *data, struct bio *bio);
+	void (*complete_work)(void *data, struct work_struct *work);
 };
 
 #if IS_ENABLED(CONFIG_IOMAP_SIMPLE_DIO)
 DECLARE_STATIC_KEY_FALSE(iomap_simple_dio_key);
 
-int iomap_simple_dio_register(const struct iomap_simple_dio_ops *ops);
+int iomap_simple_dio_register(const struct iomap_simple_dio_ops *ops,
+			      void *data);
+#if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
 void iomap_simple_dio_unregister(const struct iomap_simple_dio_ops *ops);
+#endif
 void iomap_simple_dio_submit(struct bio *bio);
 void iomap_simple_dio_queue_work(struct super_block *sb,
 				 struct work_struct *work);
 void iomap_simple_dio_trace_begin(struct kiocb *iocb, struct iov_iter *iter,
-				  unsigned int dio_flags);
+				  size_t done, unsigned int dio_flags);
 void iomap_simple_dio_trace_complete(struct kiocb *iocb, int error,
 				     ssize_t ret);
 ssize_t iomap_simple_dio_read(struct kiocb *iocb, struct iov_iter *iter,

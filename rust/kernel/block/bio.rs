@@ -120,28 +120,34 @@ impl<D: Send> BioSet<D> {
         })
     }
 
-    /// Allocates a bio for `nr_vecs` pages to `bdev` with operation and flags `opf`.
+    /// Allocates a read bio for `nr_vecs` pages from `bdev`, carrying `data`.
     ///
-    /// With a sleeping `gfp` (`GFP_KERNEL`) this cannot fail: the pool guarantees progress.
-    /// With `GFP_NOWAIT` it fails with `EAGAIN` rather than sleeping.
-    pub fn alloc(
-        &self,
+    /// The bio borrows the set: the set cannot go away while the bio exists. With a sleeping
+    /// `gfp` (`GFP_KERNEL`) this cannot fail: the pool guarantees progress. With `GFP_NOWAIT`
+    /// it fails with `EAGAIN` rather than sleeping.
+    pub fn alloc_read<'a>(
+        &'a self,
         bdev: &BlockDevice,
         nr_vecs: u16,
-        opf: u32,
         gfp: Flags,
         data: D,
-    ) -> Result<Bio<D>> {
+    ) -> Result<Bio<'a, D>> {
         // SAFETY: `self.inner` is an initialised bio set (type invariant) and `bdev` is valid.
         let bio = unsafe {
-            bindings::bio_alloc_bioset(bdev.as_raw(), nr_vecs, opf, gfp.as_raw(), self.inner.get())
+            bindings::bio_alloc_bioset(
+                bdev.as_raw(),
+                nr_vecs,
+                bindings::req_op_REQ_OP_READ,
+                gfp.as_raw(),
+                self.inner.get(),
+            )
         };
         let bio = NonNull::new(bio).ok_or(EAGAIN)?;
         // SAFETY: The bio was allocated from a bio set with `FRONT_PAD` bytes in front of it,
         // which is where `BioWithData<D>::data` lives; nothing was written there yet.
         unsafe { Bio::<D>::data_ptr(bio.as_ptr()).write(data) };
-        // INVARIANT: The bio comes from a `BioSet<D>`, its `D` is initialised and we own the
-        // only reference.
+        // INVARIANT: The bio comes from this `BioSet<D>`, which the returned value borrows, its
+        // `D` is initialised and we own the only reference.
         Ok(Bio {
             bio,
             _p: PhantomData,
@@ -152,30 +158,34 @@ impl<D: Send> BioSet<D> {
 #[pinned_drop]
 impl<D> PinnedDrop for BioSet<D> {
     fn drop(self: Pin<&mut Self>) {
-        // SAFETY: `inner` was initialised by `bioset_init()` (type invariant). Every `Bio<D>`
-        // borrows nothing from the set, so users must not drop the set while bios are
-        // outstanding; the module that owns it waits for them before it is dropped.
+        // SAFETY: `inner` was initialised by `bioset_init()` (type invariant). No bio of the set
+        // is left: each `Bio<'_, D>` borrows the set, and the users that hand a bio to C
+        // (`kernel::fs::iomap`) keep the set borrowed until its completion has dropped it.
         unsafe { bindings::bioset_exit(self.inner.get()) };
     }
 }
 
 /// An owned bio allocated from a [`BioSet<D>`], with its per-request data `D`.
 ///
-/// Dropping it drops the `D` and puts the bio.
+/// It borrows its set for `'a`. Dropping it unpins the pages still pinned into it, drops the
+/// `D` and puts the bio.
 ///
 /// # Invariants
 ///
-/// `bio` was allocated from a `BioSet<D>`, its front pad holds an initialised `D`, and this
-/// object owns the reference to it.
-pub struct Bio<D> {
+/// `bio` was allocated from a `BioSet<D>` that lives for `'a`, its front pad holds an
+/// initialised `D`, and this object owns the reference to it.
+pub struct Bio<'a, D> {
     bio: NonNull<bindings::bio>,
-    _p: PhantomData<D>,
+    _p: PhantomData<(&'a BioSet<D>, D)>,
 }
 
 // SAFETY: A bio can be completed and freed on any CPU; `D: Send` makes the data movable too.
-unsafe impl<D: Send> Send for Bio<D> {}
+unsafe impl<D: Send> Send for Bio<'_, D> {}
 
-impl<D> Bio<D> {
+/// The `bi_flags` bit that says the bio holds page pins (`bio_release_pages()` drops them).
+const BIO_PAGE_PINNED: u16 = 1 << bindings::BIO_PAGE_PINNED;
+
+impl<'a, D> Bio<'a, D> {
     /// Returns where the `D` of the bio at `bio` lives.
     ///
     /// # Safety
@@ -188,7 +198,10 @@ impl<D> Bio<D> {
     }
 
     /// Gives up ownership, returning the raw bio (for submission).
-    pub fn into_raw(self) -> *mut bindings::bio {
+    ///
+    /// Crate-private: whoever takes it must keep the set alive and give the bio back with
+    /// [`Bio::from_raw`] (or `from_data`) to drop it.
+    pub(crate) fn into_raw(self) -> *mut bindings::bio {
         let bio = self.bio.as_ptr();
         core::mem::forget(self);
         bio
@@ -198,8 +211,9 @@ impl<D> Bio<D> {
     ///
     /// # Safety
     ///
-    /// `bio` must come from `Bio::<D>::into_raw` and no other owner may exist.
-    pub unsafe fn from_raw(bio: *mut bindings::bio) -> Self {
+    /// `bio` must come from `Bio::<D>::into_raw`, no other owner may exist, and its set must
+    /// live for `'a`.
+    pub(crate) unsafe fn from_raw(bio: *mut bindings::bio) -> Self {
         // INVARIANT: The caller passes back the ownership `into_raw` gave up.
         Self {
             // SAFETY: `into_raw` never returns null.
@@ -213,8 +227,8 @@ impl<D> Bio<D> {
     /// # Safety
     ///
     /// `data` must point to the `D` of a bio of a `BioSet<D>` whose ownership was given up
-    /// with [`Bio::into_raw`], and no other owner may exist.
-    pub unsafe fn from_data(data: *mut D) -> Self {
+    /// with [`Bio::into_raw`], no other owner may exist, and the set must live for `'a`.
+    pub(crate) unsafe fn from_data(data: *mut D) -> Self {
         let off = offset_of!(BioWithData<D>, bio) - offset_of!(BioWithData<D>, data);
         // SAFETY: The bio of a `BioSet<D>` allocation starts `off` bytes after its data, and
         // the caller passes back the ownership `into_raw` gave up.
@@ -250,10 +264,19 @@ impl<D> Bio<D> {
         unsafe { (*self.as_raw()).bi_ioprio = ioprio };
     }
 
-    /// Adds request flags (`REQ_*`) to the operation.
-    pub fn add_opf(&mut self, flags: u32) {
+    /// Makes the device fail the bio with `EAGAIN` rather than block (`REQ_NOWAIT`).
+    pub fn set_nowait(&mut self) {
         // SAFETY: We own the bio, which is not submitted.
-        unsafe { (*self.as_raw()).bi_opf |= flags };
+        unsafe { (*self.as_raw()).bi_opf |= bindings::REQ_NOWAIT };
+    }
+
+    /// Marks the bio for completion polling (`REQ_POLLED`).
+    ///
+    /// Crate-private: a polled bio must be published to its poller, which only the owner of
+    /// the request (`kernel::fs::iomap`) can do.
+    pub(crate) fn set_polled(&mut self) {
+        // SAFETY: We own the bio, which is not submitted.
+        unsafe { (*self.as_raw()).bi_opf |= bindings::REQ_POLLED };
     }
 
     /// Returns the number of bytes the bio carries (before submission) or has left.
@@ -279,8 +302,19 @@ impl<D> Bio<D> {
     ///
     /// `len_align_mask` is the mask every segment length must satisfy; the memory alignment
     /// the device needs is checked too. Fails with `EFAULT` for unmapped user memory and
-    /// `EINVAL` for misaligned segments.
-    pub fn add_iter_pages(&mut self, iter: &mut IovIterDest<'_>, len_align_mask: u32) -> Result {
+    /// `EINVAL` for misaligned segments. User pages are pinned (and unpinned by
+    /// [`Bio::release_pages`] or on drop); kernel pages are not.
+    ///
+    /// # Safety
+    ///
+    /// The memory `iter` describes must stay valid until the bio is dropped, as the device
+    /// writes to it: the buffer of a direct-I/O request in progress is, until the request
+    /// completes.
+    pub unsafe fn add_iter_pages(
+        &mut self,
+        iter: &mut IovIterDest<'_>,
+        len_align_mask: u32,
+    ) -> Result {
         // SAFETY: We own the bio, which is not submitted, and `iter` is valid; the device the
         // bio targets is valid while the bio exists.
         to_result(unsafe {
@@ -328,16 +362,26 @@ impl<D> Bio<D> {
         true
     }
 
-    /// Unpins the bio's pages, marking them dirty first if `mark_dirty`.
+    /// Unpins the bio's pages, marking them dirty first if `mark_dirty`; then none are pinned.
     ///
-    /// `mark_dirty` may sleep (it locks pages): only from process context.
+    /// `mark_dirty` may sleep (it locks pages): only from process context. Calling it again,
+    /// or dropping the bio after it, unpins nothing more.
     pub fn release_pages(&mut self, mark_dirty: bool) {
-        // SAFETY: The bio is valid and owned; its pinned pages are released once, as the
-        // pinned flag is cleared by the C side.
-        unsafe { bindings::bio_release_pages(self.as_raw(), mark_dirty) };
+        let bio = self.as_raw();
+        // SAFETY: The bio is valid and owned. `bio_release_pages()` unpins only while
+        // `BIO_PAGE_PINNED` is set and does not clear it: clearing it here makes every pin be
+        // dropped exactly once.
+        unsafe {
+            if (*bio).bi_flags & BIO_PAGE_PINNED != 0 {
+                bindings::bio_release_pages(bio, mark_dirty);
+                (*bio).bi_flags &= !BIO_PAGE_PINNED;
+            }
+        }
     }
 
     /// Submits the bio and waits for it to complete, then returns its status.
+    ///
+    /// It may sleep: only from process context.
     pub fn submit_wait(&mut self) -> Result {
         // SAFETY: The bio is valid and owned; `submit_bio_wait` returns after completion, so
         // the bio is ours again.
@@ -345,10 +389,14 @@ impl<D> Bio<D> {
     }
 }
 
-impl<D> Drop for Bio<D> {
+impl<D> Drop for Bio<'_, D> {
     fn drop(&mut self) {
+        // Pages still pinned (a bio dropped before or after I/O without an explicit release)
+        // must not stay pinned.
+        self.release_pages(false);
         // SAFETY: The data is initialised and owned (type invariant); it is dropped once,
-        // before the memory holding it goes back to the bio set with the last `bio_put`.
+        // before the memory holding it goes back to the bio set, which is still alive (it is
+        // borrowed), with the last `bio_put`.
         unsafe {
             core::ptr::drop_in_place(Self::data_ptr(self.as_raw()));
             bindings::bio_put(self.as_raw());

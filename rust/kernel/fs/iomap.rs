@@ -1,276 +1,50 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Direct I/O over iomap: I/O control blocks, inodes, file mappings, and the hook that
-//! lets a simple read path serve `iomap_dio_rw()`.
+//! Direct I/O over iomap: a file system's mapping operations, and the hook that lets a
+//! simple read path serve `iomap_dio_rw()`.
+//!
+//! A path implements [`SimpleDioRead`] and registers with [`Registration`]. Each read comes
+//! to it as a [`DioRead`]: it may map the range (through a real `struct iomap_iter`, as
+//! `iomap_iter()` would), allocate one bio, pin the buffer into it and submit it, or decline.
+//! Everything whose misuse would corrupt memory or leave the request in a wrong state is done
+//! here: the `->iomap_end` call, `inode_dio_begin`/`inode_dio_end`, giving the iterator back
+//! untouched on a decline, the completion of the kiocb (exactly once, by an owned
+//! [`DioCompletion`] that only a submission creates), polling and the trace events.
 //!
 //! C headers: [`include/linux/iomap.h`](srctree/include/linux/iomap.h),
-//! [`include/linux/iomap-simple-dio.h`](srctree/include/linux/iomap-simple-dio.h),
-//! [`include/linux/fs.h`](srctree/include/linux/fs.h)
+//! [`include/linux/iomap-simple-dio.h`](srctree/include/linux/iomap-simple-dio.h)
 
 use crate::{
+    alloc::KBox,
     bindings,
-    block::bio::{Bio, BlockDevice},
-    error::{to_result, Error, Result},
+    block::bio::{Bio, BioSet, BlockDevice},
+    error::{code::*, to_result, Error, Result},
     ffi::c_void,
+    fs::{inode::Inode, Kiocb},
     iov::IovIterDest,
+    prelude::*,
     types::Opaque,
 };
-use core::{marker::PhantomData, ptr::NonNull};
+use core::{cell::Cell, marker::PhantomData, mem::offset_of, mem::ManuallyDrop, ptr::NonNull};
 
 /// `ki_flags` bit: the request must not block (`RWF_NOWAIT`, io_uring inline issue).
 pub const IOCB_NOWAIT: u32 = bindings::IOCB_NOWAIT as u32;
 /// `ki_flags` bit: the request will be polled for completion (`RWF_HIPRI`, IOPOLL).
 pub const IOCB_HIPRI: u32 = bindings::IOCB_HIPRI as u32;
 
-/// The I/O control block (`struct kiocb`) of a request in progress.
-///
-/// It is not tied to a lifetime because an asynchronous request outlives the call that
-/// started it; it ends when [`Iocb::complete`] hands the result to the submitter.
-///
-/// # Invariants
-///
-/// `ptr` points to a valid `struct kiocb` that stays valid until the request completes:
-/// the read call returns for a synchronous request, or `complete` runs for another one.
-pub struct Iocb {
-    ptr: NonNull<bindings::kiocb>,
+/// `iomap_dio_rw()` flags (`IOMAP_DIO_*`) a read may come with.
+pub mod dio_flags {
+    use crate::bindings;
+    /// Wait for completion even for an asynchronous kiocb.
+    pub const FORCE_WAIT: u32 = bindings::IOMAP_DIO_FORCE_WAIT;
+    /// Return a short read instead of falling back when a page fault would be needed.
+    pub const PARTIAL: u32 = bindings::IOMAP_DIO_PARTIAL;
+    /// Offset and length must be aligned to the file system block, not the device's.
+    pub const FSBLOCK_ALIGNED: u32 = bindings::IOMAP_DIO_FSBLOCK_ALIGNED;
+    /// Read through a bounce buffer.
+    pub const BOUNCE: u32 = bindings::IOMAP_DIO_BOUNCE;
 }
 
-// SAFETY: The completion of a request may run on any CPU; the kiocb is not tied to a thread.
-unsafe impl Send for Iocb {}
-
-impl Iocb {
-    /// Creates an `Iocb` for a request in progress.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must point to a valid `struct kiocb` that stays valid until the request
-    /// completes, and the caller must be the one completing it.
-    #[inline]
-    pub unsafe fn from_raw(ptr: *mut bindings::kiocb) -> Self {
-        // SAFETY: A valid pointer is not null.
-        let ptr = unsafe { NonNull::new_unchecked(ptr) };
-        // INVARIANT: The caller guarantees validity until completion.
-        Self { ptr }
-    }
-
-    #[inline]
-    fn raw(&self) -> *mut bindings::kiocb {
-        self.ptr.as_ptr()
-    }
-
-    /// Returns the `IOCB_*` flags.
-    #[inline]
-    pub fn flags(&self) -> u32 {
-        // SAFETY: The kiocb is valid (type invariant).
-        unsafe { (*self.raw()).ki_flags as u32 }
-    }
-
-    /// Returns the file position of the request.
-    #[inline]
-    pub fn pos(&self) -> i64 {
-        // SAFETY: The kiocb is valid (type invariant).
-        unsafe { (*self.raw()).ki_pos }
-    }
-
-    /// Advances the file position by `bytes`, after a successful transfer.
-    #[inline]
-    pub fn advance_pos(&mut self, bytes: i64) {
-        // SAFETY: The kiocb is valid and the request ours until it completes.
-        unsafe { (*self.raw()).ki_pos += bytes };
-    }
-
-    /// Returns the I/O priority.
-    #[inline]
-    pub fn ioprio(&self) -> u16 {
-        // SAFETY: The kiocb is valid (type invariant).
-        unsafe { (*self.raw()).ki_ioprio }
-    }
-
-    /// Returns whether the submitter waits for the result (no `ki_complete`).
-    #[inline]
-    pub fn is_sync(&self) -> bool {
-        // SAFETY: The kiocb is valid (type invariant).
-        unsafe { (*self.raw()).ki_complete.is_none() }
-    }
-
-    /// Returns the inode of the file the request is on.
-    #[inline]
-    pub fn inode(&self) -> &Inode {
-        // SAFETY: The kiocb, its file and the file's inode are valid while the request runs.
-        unsafe { Inode::from_raw((*(*self.raw()).ki_filp).f_inode) }
-    }
-
-    /// Publishes `bio` for completion polling (`iocb->private`, read by `bio_poll()`).
-    #[inline]
-    pub fn set_poll_bio(&self, bio: *mut bindings::bio) {
-        // SAFETY: The kiocb is valid; io_uring reads `private` concurrently, hence the volatile
-        // write (`WRITE_ONCE`).
-        unsafe { core::ptr::addr_of_mut!((*self.raw()).private).write_volatile(bio.cast()) };
-    }
-
-    /// Withdraws a bio published with [`Iocb::set_poll_bio`], before it is freed.
-    #[inline]
-    pub fn clear_poll_bio(&self) {
-        self.set_poll_bio(core::ptr::null_mut());
-    }
-
-    /// Writes back and waits for dirty page cache over the next `count` bytes.
-    ///
-    /// With `IOCB_NOWAIT` it fails with `EAGAIN` instead of waiting.
-    #[inline]
-    pub fn write_and_wait(&self, count: usize) -> Result {
-        // SAFETY: The kiocb is valid (type invariant).
-        to_result(unsafe { bindings::kiocb_write_and_wait(self.raw(), count) })
-    }
-
-    /// Completes an asynchronous request with `ret` (bytes or a negative errno).
-    #[inline]
-    pub fn complete(self, ret: isize) {
-        // SAFETY: The kiocb is valid until this call, which ends the request; an asynchronous
-        // kiocb always has `ki_complete`.
-        unsafe {
-            if let Some(complete) = (*self.raw()).ki_complete {
-                complete(self.raw(), ret as crate::ffi::c_long);
-            }
-        }
-    }
-
-    /// Returns the raw `struct kiocb` pointer.
-    #[inline]
-    pub fn as_raw(&self) -> *mut bindings::kiocb {
-        self.raw()
-    }
-}
-
-/// An inode of a file doing direct I/O.
-///
-/// # Invariants
-///
-/// The wrapped `struct inode` is valid for the lifetime of any reference to `Self`.
-#[repr(transparent)]
-pub struct Inode(Opaque<bindings::inode>);
-
-impl Inode {
-    /// Creates a reference from a raw pointer.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must point to a valid inode that stays valid for `'a`.
-    #[inline]
-    pub unsafe fn from_raw<'a>(ptr: *mut bindings::inode) -> &'a Self {
-        // SAFETY: `Self` is a transparent wrapper and the caller guarantees validity for `'a`.
-        unsafe { &*ptr.cast() }
-    }
-
-    /// Returns the raw `struct inode` pointer.
-    #[inline]
-    pub fn as_raw(&self) -> *mut bindings::inode {
-        self.0.get()
-    }
-
-    /// Returns the file size (`i_size_read`).
-    #[inline]
-    pub fn size(&self) -> i64 {
-        // SAFETY: The inode is valid (type invariant).
-        unsafe { bindings::i_size_read(self.as_raw()) }
-    }
-
-    /// Returns the file system block size in bytes.
-    #[inline]
-    pub fn block_size(&self) -> u32 {
-        // SAFETY: The inode is valid (type invariant).
-        1u32 << unsafe { (*self.as_raw()).i_blkbits }
-    }
-
-    /// Returns whether the file's contents are encrypted (fscrypt).
-    #[inline]
-    pub fn is_encrypted(&self) -> bool {
-        // SAFETY: The inode is valid (type invariant).
-        (unsafe { (*self.as_raw()).i_flags } & bindings::S_ENCRYPTED) != 0
-    }
-
-    /// Returns the super block the inode belongs to.
-    #[inline]
-    pub fn super_block(&self) -> &SuperBlock {
-        // SAFETY: An inode's super block outlives it.
-        unsafe { SuperBlock::from_raw((*self.as_raw()).i_sb) }
-    }
-
-    /// Counts a direct I/O in progress (`inode_dio_begin`); truncate waits for them.
-    #[inline]
-    pub fn dio_begin(&self) {
-        // SAFETY: The inode is valid (type invariant).
-        unsafe { bindings::inode_dio_begin(self.as_raw()) };
-    }
-
-    /// Ends a direct I/O counted with [`Inode::dio_begin`].
-    #[inline]
-    pub fn dio_end(&self) {
-        // SAFETY: The inode is valid (type invariant).
-        unsafe { bindings::inode_dio_end(self.as_raw()) };
-    }
-
-    /// Reports a failed direct read of `len` bytes at `pos` to fsnotify (`fserror`).
-    pub fn report_read_error(&self, pos: i64, len: u64, err: Error) {
-        // SAFETY: The inode and its super block are valid; GFP_NOFS is a valid mask.
-        unsafe {
-            bindings::fserror_report(
-                (*self.as_raw()).i_sb,
-                self.as_raw(),
-                bindings::fserror_type_FSERR_DIRECTIO_READ,
-                pos,
-                len,
-                err.to_errno(),
-                bindings::GFP_NOFS,
-            )
-        };
-    }
-}
-
-/// A mounted file system's super block.
-///
-/// # Invariants
-///
-/// The wrapped `struct super_block` is valid for the lifetime of any reference to `Self`.
-#[repr(transparent)]
-pub struct SuperBlock(Opaque<bindings::super_block>);
-
-impl SuperBlock {
-    /// Creates a reference from a raw pointer.
-    ///
-    /// # Safety
-    ///
-    /// `ptr` must point to a valid super block that stays valid for `'a`.
-    #[inline]
-    pub unsafe fn from_raw<'a>(ptr: *mut bindings::super_block) -> &'a Self {
-        // SAFETY: `Self` is a transparent wrapper and the caller guarantees validity for `'a`.
-        unsafe { &*ptr.cast() }
-    }
-
-    /// Returns the raw `struct super_block` pointer.
-    #[inline]
-    pub fn as_raw(&self) -> *mut bindings::super_block {
-        self.0.get()
-    }
-
-    /// Makes sure the direct-I/O completion workqueue (`s_dio_done_wq`) exists.
-    #[inline]
-    pub fn init_dio_done_wq(&self) -> Result {
-        // SAFETY: The super block is valid; the workqueue pointer is written once, with
-        // cmpxchg, by `sb_init_dio_done_wq`, so a plain read seeing it set is fine.
-        unsafe {
-            if (*self.as_raw()).s_dio_done_wq.is_null() {
-                return to_result(bindings::sb_init_dio_done_wq(self.as_raw()));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// `iomap_begin` flag: the mapping is for direct I/O.
-pub const IOMAP_DIRECT: u32 = bindings::IOMAP_DIRECT;
-/// `iomap_begin` flag: the file system must not block.
-pub const IOMAP_NOWAIT: u32 = bindings::IOMAP_NOWAIT;
 /// Mapping type: blocks are allocated and written at `addr`.
 pub const IOMAP_MAPPED: u16 = bindings::IOMAP_MAPPED as u16;
 /// Mapping flag: the blocks carry integrity metadata (zero without `BLK_DEV_INTEGRITY`).
@@ -283,78 +57,6 @@ pub const IOMAP_F_INTEGRITY: u16 = bindings::IOMAP_F_INTEGRITY as u16;
 /// The wrapped `struct iomap_ops` is valid for the lifetime of any reference to `Self`.
 #[repr(transparent)]
 pub struct IomapOps(Opaque<bindings::iomap_ops>);
-
-/// One mapping of a file range, from `->iomap_begin`.
-pub struct Iomap {
-    iomap: bindings::iomap,
-    srcmap: bindings::iomap,
-}
-
-impl Iomap {
-    /// Returns an empty mapping (a hole, no source mapping) for [`IomapOps::begin`] to fill.
-    #[inline]
-    pub fn new() -> Self {
-        // SAFETY: All-zero is a valid `struct iomap` (an empty hole mapping with no pointers).
-        let mut map: Self = unsafe { core::mem::zeroed() };
-        map.srcmap.type_ = bindings::IOMAP_HOLE as u16;
-        map
-    }
-
-    /// Returns the mapping type (`IOMAP_MAPPED`, `IOMAP_HOLE`, ...).
-    #[inline]
-    pub fn kind(&self) -> u16 {
-        self.iomap.type_
-    }
-
-    /// Returns the `IOMAP_F_*` flags.
-    #[inline]
-    pub fn flags(&self) -> u16 {
-        self.iomap.flags
-    }
-
-    /// Returns the file offset where the mapping starts.
-    #[inline]
-    pub fn offset(&self) -> i64 {
-        self.iomap.offset
-    }
-
-    /// Returns the length of the mapping in bytes.
-    #[inline]
-    pub fn length(&self) -> u64 {
-        self.iomap.length
-    }
-
-    /// Returns whether the mapping covers all of `[pos, pos + len)`.
-    #[inline]
-    pub fn covers(&self, pos: i64, len: u64) -> bool {
-        let end = i128::from(self.iomap.offset) + i128::from(self.iomap.length);
-        self.iomap.offset <= pos && end >= i128::from(pos) + i128::from(len)
-    }
-
-    /// Returns the device sector where file offset `pos` lives (`iomap_sector`).
-    #[inline]
-    pub fn sector(&self, pos: i64) -> u64 {
-        (self
-            .iomap
-            .addr
-            .wrapping_add((pos - self.iomap.offset) as u64))
-            >> bindings::SECTOR_SHIFT
-    }
-
-    /// Returns the block device of a mapped range, if the mapping has one.
-    #[inline]
-    pub fn bdev(&self) -> Option<&BlockDevice> {
-        // SAFETY: A mapping's block device is the file system's, which outlives the mapping.
-        NonNull::new(self.iomap.bdev).map(|b| unsafe { BlockDevice::from_raw(b.as_ptr()) })
-    }
-}
-
-impl Default for Iomap {
-    #[inline]
-    fn default() -> Self {
-        Self::new()
-    }
-}
 
 impl IomapOps {
     /// Creates a reference from a raw pointer.
@@ -381,124 +83,628 @@ impl IomapOps {
     pub fn has_begin(&self) -> bool {
         self.ops().iomap_begin.is_some()
     }
+}
 
-    /// Maps `[pos, pos + len)` of `inode` with `IOMAP_*` `flags` into `map` (`->iomap_begin`).
-    ///
-    /// `map` is filled in place, as `iomap_iter()` does, rather than returned: the pair of
-    /// `struct iomap` is 144 bytes, and moving it out costs a copy per request. Fails with
-    /// `EOPNOTSUPP` if the file system has no `->iomap_begin`. A mapping that succeeds must
-    /// be finished with [`IomapOps::end`].
+/// The mapping of a read, as `->iomap_begin` filled it, borrowed from its [`MappedRead`].
+#[derive(Clone, Copy)]
+pub struct Iomap<'b> {
+    map: &'b bindings::iomap,
+}
+
+impl<'b> Iomap<'b> {
+    /// Returns the mapping type ([`IOMAP_MAPPED`], ...).
     #[inline]
-    pub fn begin(&self, inode: &Inode, pos: i64, len: u64, flags: u32, map: &mut Iomap) -> Result {
-        // Lazily: `ok_or` would build the error, a call, on every request.
+    pub fn kind(&self) -> u16 {
+        self.map.type_
+    }
+
+    /// Returns the `IOMAP_F_*` flags.
+    #[inline]
+    pub fn flags(&self) -> u16 {
+        self.map.flags
+    }
+
+    /// Returns the file offset where the mapping starts.
+    #[inline]
+    pub fn offset(&self) -> i64 {
+        self.map.offset
+    }
+
+    /// Returns the length of the mapping in bytes.
+    #[inline]
+    pub fn length(&self) -> u64 {
+        self.map.length
+    }
+
+    /// Returns whether the mapping covers all of `[pos, pos + len)`.
+    #[inline]
+    pub fn covers(&self, pos: i64, len: u64) -> bool {
+        let end = i128::from(self.map.offset) + i128::from(self.map.length);
+        self.map.offset <= pos && end >= i128::from(pos) + i128::from(len)
+    }
+
+    /// Returns the device sector where file offset `pos` lives (`iomap_sector`).
+    #[inline]
+    pub fn sector(&self, pos: i64) -> u64 {
+        self.map
+            .addr
+            .wrapping_add(pos.wrapping_sub(self.map.offset) as u64)
+            >> bindings::SECTOR_SHIFT
+    }
+
+    /// Returns the block device of a mapped range, if the mapping has one.
+    #[inline]
+    pub fn bdev(&self) -> Option<&'b BlockDevice> {
+        // SAFETY: A mapping's block device is the file system's, which outlives the read the
+        // mapping is borrowed from.
+        NonNull::new(self.map.bdev).map(|b| unsafe { BlockDevice::from_raw(b.as_ptr()) })
+    }
+}
+
+/// The state of a read in flight, in the front pad of its bio: this module's part and the
+/// path's `D`.
+///
+/// # Invariants
+///
+/// `kiocb` and `inode` are those of the request the bio reads for, valid until it completes.
+/// `sync_ret` is null for an asynchronous request, and otherwise points to the slot where the
+/// reading thread, which waits for the bio, takes the result from.
+pub struct DioRequest<D> {
+    kiocb: NonNull<bindings::kiocb>,
+    inode: NonNull<bindings::inode>,
+    sync_ret: *const Cell<isize>,
+    polled: bool,
+    work: Opaque<bindings::work_struct>,
+    data: D,
+}
+
+// SAFETY: The raw pointers are those of a request, which may complete on any CPU; `sync_ret`
+// is only used by the thread that waits for the bio. `D: Send` makes the data movable.
+unsafe impl<D: Send> Send for DioRequest<D> {}
+
+/// A bio set for a simple path whose per-request data is `D`.
+pub type DioBioSet<D> = BioSet<DioRequest<D>>;
+
+/// A bio for one read, from [`DioRead::alloc_bio`], not submitted yet.
+pub struct DioBio<'a, D>(Bio<'a, DioRequest<D>>);
+
+impl<D> DioBio<'_, D> {
+    /// Returns the path's data of the read.
+    #[inline]
+    pub fn data(&self) -> &D {
+        &self.0.data().data
+    }
+
+    /// Returns the path's data of the read, mutably.
+    #[inline]
+    pub fn data_mut(&mut self) -> &mut D {
+        &mut self.0.data_mut().data
+    }
+
+    /// Returns the number of bytes the bio reads.
+    #[inline]
+    pub fn size(&self) -> u32 {
+        self.0.size()
+    }
+
+    /// Marks the pinned pages dirty, before a read into user memory.
+    #[inline]
+    pub fn set_pages_dirty(&mut self) {
+        self.0.set_pages_dirty();
+    }
+}
+
+/// Proof that a read was submitted asynchronously: [`DioRead::submit`] alone creates it.
+pub struct Queued(());
+
+/// What [`DioRead::submit`] did with a read.
+pub enum Submitted<'a, D: Send + 'static> {
+    /// A synchronous read is done: finish it with [`DioCompletion::complete`].
+    Done(DioCompletion<'a, D>),
+    /// An asynchronous read is in flight: its completion comes to [`SimpleDioRead::end_io`].
+    Queued(Queued),
+}
+
+/// What a simple path did with a read.
+pub enum Outcome<R> {
+    /// Served synchronously: the bytes read.
+    Done(usize),
+    /// Submitted; it completes through [`SimpleDioRead::end_io`].
+    Queued(Queued),
+    /// Not served, for reason `R`: the generic path reads it.
+    Declined(R),
+}
+
+/// What the hook's read trampoline keeps of a read while the path has it: the mapping
+/// state and what is left to undo when the path returns.
+struct ReadState {
+    /// The mapping state, as `iomap_iter()` keeps it: `->iomap_begin` may `container_of()`
+    /// its iomap into a `struct iomap_iter`, and read `private` from it.
+    it: bindings::iomap_iter,
+    /// The iterator's length when the read was offered.
+    len: usize,
+    /// `->iomap_begin` succeeded and `->iomap_end` is still due.
+    mapped: bool,
+    /// The read holds an `inode_dio_begin()` count (the bio's, once submitted).
+    dio_counted: bool,
+    /// A bio for the whole read was submitted: the iterator stays advanced.
+    submitted: bool,
+    /// It was submitted asynchronously: the read returns `-EIOCBQUEUED`.
+    queued: bool,
+}
+
+/// A read offered to a simple path by `iomap_dio_rw()`, not mapped yet.
+///
+/// The path gets it by value and gives it up to map the read ([`DioRead::map`]) and then to
+/// submit it ([`MappedRead::submit`]), or drops it to decline or fail: once the read is
+/// submitted, the path has no handle left to a request that may have completed already.
+///
+/// # Invariants
+///
+/// `kiocb`, `iter`, `inode`, `ops` and `state` are those of an `iomap_dio_rw()` read in
+/// progress, valid for `'a`; `sync_ret` points to the read trampoline's result slot.
+pub struct DioRead<'a> {
+    kiocb: Kiocb<'a, ()>,
+    iter: &'a mut IovIterDest<'a>,
+    inode: &'a Inode,
+    ops: &'a IomapOps,
+    dio_flags: u32,
+    state: &'a mut ReadState,
+    sync_ret: *const Cell<isize>,
+}
+
+impl<'a> DioRead<'a> {
+    /// Returns the I/O control block of the read.
+    #[inline]
+    pub fn kiocb(&self) -> &Kiocb<'a, ()> {
+        &self.kiocb
+    }
+
+    /// Returns the inode of the file read.
+    #[inline]
+    pub fn inode(&self) -> &Inode {
+        self.inode
+    }
+
+    /// Returns the file position of the read.
+    #[inline]
+    pub fn pos(&self) -> i64 {
+        self.kiocb.ki_pos()
+    }
+
+    /// Returns the number of bytes asked for.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.state.len
+    }
+
+    /// Returns whether no bytes are asked for.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.state.len == 0
+    }
+
+    /// Returns the `iomap_dio_rw()` flags ([`dio_flags`]).
+    #[inline]
+    pub fn dio_flags(&self) -> u32 {
+        self.dio_flags
+    }
+
+    /// Returns whether the read must not block (`IOCB_NOWAIT`).
+    #[inline]
+    pub fn nowait(&self) -> bool {
+        self.kiocb.ki_flags() & IOCB_NOWAIT != 0
+    }
+
+    /// Returns whether the file system maps through `->iomap_begin`.
+    #[inline]
+    pub fn has_iomap_begin(&self) -> bool {
+        self.ops.has_begin()
+    }
+
+    /// Returns whether the buffer is user memory (its pages are pinned and must be dirtied).
+    #[inline]
+    pub fn user_backed(&self) -> bool {
+        // SAFETY: The iterator is valid (type invariant); this is `user_backed_iter()`.
+        let kind = unsafe { (*self.iter_raw()).iter_type };
+        kind == bindings::iter_type_ITER_UBUF as u8 || kind == bindings::iter_type_ITER_IOVEC as u8
+    }
+
+    #[inline]
+    fn iter_raw(&self) -> *mut bindings::iov_iter {
+        // `IovIterDest` is a transparent wrapper of an `Opaque<iov_iter>`: reading through a
+        // pointer from a shared reference is fine.
+        core::ptr::from_ref(&*self.iter).cast_mut().cast()
+    }
+
+    /// Writes back and waits for dirty page cache over the range read.
+    ///
+    /// With `IOCB_NOWAIT` it fails with `EAGAIN` instead of waiting.
+    #[inline]
+    pub fn write_and_wait(&self) -> Result {
+        // SAFETY: The kiocb is valid (type invariant).
+        to_result(unsafe { bindings::kiocb_write_and_wait(self.kiocb.as_raw(), self.state.len) })
+    }
+
+    /// Maps the range read with `->iomap_begin`.
+    ///
+    /// It counts the read in `inode_dio_begin()` first, as `__iomap_dio_rw()` does, and hands
+    /// the file system a `struct iomap_iter` set up as `iomap_iter()` would (inode, position,
+    /// length, `IOMAP_DIRECT` and `IOMAP_NOWAIT` flags, the caller's `private`). The mapping
+    /// is finished with `->iomap_end` when the read is submitted or given up. Fails with
+    /// `EOPNOTSUPP` without `->iomap_begin`, or with the file system's error.
+    #[inline]
+    pub fn map(self) -> Result<MappedRead<'a>> {
+        // Lazily: building the error is a call, which `ok_or` would make on every read.
         let begin = self
+            .ops
             .ops()
             .iomap_begin
             .ok_or_else(|| Error::from_errno(-(bindings::EOPNOTSUPP as i32)))?;
-        // SAFETY: The inode is valid; `map` provides writable iomap and srcmap structures;
-        // `len` fits `loff_t` since callers map at most one request.
+        let pos = self.pos();
+        let nowait = self.nowait();
+        let st = &mut *self.state;
+        // SAFETY: The inode is valid (type invariant); the read trampoline or the bio's
+        // completion ends the count.
+        unsafe { bindings::inode_dio_begin(self.inode.as_raw()) };
+        st.dio_counted = true;
+        let it = &mut st.it;
+        it.pos = pos;
+        it.iter_start_pos = pos;
+        it.len = st.len as u64;
+        it.flags = bindings::IOMAP_DIRECT | if nowait { bindings::IOMAP_NOWAIT } else { 0 };
+        // SAFETY: The inode is valid and `it` is this read's `struct iomap_iter`, with zeroed
+        // iomap and srcmap, which stays where it is until the read returns; the length is at
+        // most a request's, which fits `loff_t`.
         to_result(unsafe {
-            begin(
-                inode.as_raw(),
-                pos,
-                len as i64,
-                flags,
-                &mut map.iomap,
-                &mut map.srcmap,
-            )
-        })
+            begin(it.inode, it.pos, it.len as i64, it.flags, &mut it.iomap, &mut it.srcmap)
+        })?;
+        st.mapped = true;
+        Ok(MappedRead { req: self })
+    }
+}
+
+/// A read whose range is mapped: it can get its bio and be submitted.
+pub struct MappedRead<'a> {
+    req: DioRead<'a>,
+}
+
+impl<'a> core::ops::Deref for MappedRead<'a> {
+    type Target = DioRead<'a>;
+
+    #[inline]
+    fn deref(&self) -> &DioRead<'a> {
+        &self.req
+    }
+}
+
+impl<'a> MappedRead<'a> {
+    /// Returns the mapping `->iomap_begin` gave.
+    #[inline]
+    pub fn iomap(&self) -> Iomap<'_> {
+        Iomap {
+            map: &self.req.state.it.iomap,
+        }
     }
 
-    /// Finishes a mapping from [`IomapOps::begin`] after `done` of its `len` bytes were used.
+    /// Allocates the read's bio from `set`, carrying `data`.
+    ///
+    /// The bio goes to the mapping's device, at the sector of the read's position, with the
+    /// kiocb's priority, `REQ_NOWAIT` for an `IOCB_NOWAIT` read (whose allocation does not
+    /// sleep either: `EAGAIN` if it would), and room for the buffer's pages. Fails with
+    /// `EINVAL` if the mapping has no block device.
     #[inline]
-    pub fn end(&self, inode: &Inode, pos: i64, len: u64, done: isize, flags: u32, map: &mut Iomap) {
-        if let Some(end) = self.ops().iomap_end {
-            // SAFETY: The inode and mapping are valid; this is the matching end call of a
-            // successful begin. A read has nothing to commit: the result is not checked.
-            unsafe { end(inode.as_raw(), pos, len as i64, done, flags, &mut map.iomap) };
+    pub fn alloc_bio<'s, D: Send>(&self, set: &'s DioBioSet<D>, data: D) -> Result<DioBio<'s, D>> {
+        let req = &self.req;
+        let map = self.iomap();
+        let bdev = map.bdev().ok_or(EINVAL)?;
+        let nowait = req.nowait();
+        let gfp = if nowait { GFP_NOWAIT } else { GFP_KERNEL };
+        // SAFETY: The iterator is valid (type invariant).
+        let nr_vecs = unsafe {
+            bindings::bio_iov_vecs_to_alloc(req.iter_raw(), bindings::BIO_MAX_VECS as i32)
+        }
+        .clamp(0, bindings::BIO_MAX_VECS as i32) as u16;
+        let dio = DioRequest {
+            kiocb: NonNull::new(req.kiocb.as_raw()).ok_or(EINVAL)?,
+            inode: NonNull::new(req.inode.as_raw()).ok_or(EINVAL)?,
+            sync_ret: core::ptr::null(),
+            polled: false,
+            work: Opaque::uninit(),
+            data,
+        };
+        let mut bio = set.alloc_read(bdev, nr_vecs, gfp, dio)?;
+        bio.set_sector(map.sector(req.pos()));
+        bio.set_ioprio(req.kiocb.ki_ioprio());
+        if nowait {
+            bio.set_nowait();
+        }
+        Ok(DioBio(bio))
+    }
+
+    /// Pins the whole buffer into `bio`; every segment length must satisfy `len_align_mask`.
+    ///
+    /// Returns `false`, with nothing pinned and the iterator as it was, if only part of the
+    /// buffer fit. Fails with `EFAULT` for unmapped user memory and `EINVAL` for misaligned
+    /// segments.
+    #[inline]
+    pub fn pin_pages<D>(&mut self, bio: &mut DioBio<'_, D>, len_align_mask: u32) -> Result<bool> {
+        let req = &mut self.req;
+        // SAFETY: The buffer of a direct-I/O read in progress stays valid until the read
+        // completes, and the bio is submitted for this read or dropped before.
+        unsafe { bio.0.add_iter_pages(req.iter, len_align_mask) }?;
+        let got = bio.size() as usize;
+        if got != req.state.len {
+            bio.0.release_pages(false);
+            // SAFETY: `add_iter_pages` advanced the iterator by exactly `got` bytes.
+            unsafe { req.iter.revert(got) };
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Submits the read's bio, which must hold the whole buffer.
+    ///
+    /// `->iomap_end` runs first (as `__iomap_dio_read_simple()` does it), then a synchronous
+    /// read is waited for here and comes back [`Submitted::Done`], and an asynchronous one
+    /// is [`Submitted::Queued`] and completes through [`SimpleDioRead::end_io`]; the read
+    /// then returns `-EIOCBQUEUED`. An `IOCB_HIPRI` read is submitted for polling. Fails with
+    /// `EINVAL` if the bio does not hold the buffer, and with the error of creating the super
+    /// block's completion workqueue.
+    #[inline]
+    pub fn submit<D: Send + 'static>(self, bio: DioBio<'a, D>) -> Result<Submitted<'a, D>> {
+        let req = self.req;
+        let len = req.state.len;
+        if bio.size() as usize != len || len == 0 {
+            return Err(EINVAL);
+        }
+        let mut bio = bio.0;
+        let sync = req.kiocb.is_sync();
+        if !sync {
+            // Error completions are deferred to this workqueue: it must exist before the bio
+            // can complete.
+            req.inode.super_block().init_dio_done_wq()?;
+        }
+        let kiocb = req.kiocb.as_raw();
+        // SAFETY: The kiocb and iterator are valid; the iterator was advanced by `len`.
+        unsafe {
+            bindings::iomap_simple_dio_trace_begin(kiocb, req.iter.as_raw(), len, req.dio_flags)
+        };
+        let st = req.state;
+        if let Some(end) = req.ops.ops().iomap_end {
+            let it = &mut st.it;
+            // SAFETY: The end call of this read's successful `->iomap_begin`, with what
+            // `iomap_iter()` would pass; nothing of the read is touched after submission.
+            unsafe { end(it.inode, it.pos, len as i64, len as isize, it.flags, &mut it.iomap) };
+        }
+        st.mapped = false;
+        // The bio's completion ends the `inode_dio_begin()` count from now on.
+        st.submitted = true;
+        if sync {
+            bio.data_mut().sync_ret = req.sync_ret;
+            // The completion reads the status again.
+            let _ = bio.submit_wait();
+            return Ok(Submitted::Done(DioCompletion { bio: Some(bio) }));
+        }
+        if req.kiocb.ki_flags() & IOCB_HIPRI != 0 {
+            bio.set_polled();
+            bio.data_mut().polled = true;
+            // SAFETY: The kiocb is valid; io_uring reads `private` concurrently, hence the
+            // volatile write (`WRITE_ONCE`). The completion clears it before freeing the bio.
+            unsafe {
+                core::ptr::addr_of_mut!((*kiocb).private).write_volatile(bio.as_raw().cast())
+            };
+        }
+        st.queued = true;
+        // SAFETY: The bio is complete and ours; ownership passes to the block layer, which
+        // hands it to the hook's end_io trampoline and from there to `Vtable::end_io`. Its set
+        // lives for `'a`, which the registration keeps alive until the bio has completed.
+        unsafe { bindings::iomap_simple_dio_submit(bio.into_raw()) };
+        Ok(Submitted::Queued(Queued(())))
+    }
+}
+
+/// A submitted read whose bio is done, to be completed with [`DioCompletion::complete`].
+///
+/// It owns the bio and, for an asynchronous read, the duty to complete the kiocb: dropping it
+/// without completing it completes the read with `EIO`.
+///
+/// # Invariants
+///
+/// `bio` is `Some` until the read is completed; it was submitted by [`DioRead::submit`] and
+/// is done.
+pub struct DioCompletion<'a, D: Send + 'static> {
+    bio: Option<Bio<'a, DioRequest<D>>>,
+}
+
+impl<'a, D: Send + 'static> DioCompletion<'a, D> {
+    #[inline]
+    fn req(&self) -> &DioRequest<D> {
+        match &self.bio {
+            Some(bio) => bio.data(),
+            // The bio is only taken by `complete` and `defer`, which consume `self`.
+            None => unreachable!(),
+        }
+    }
+
+    #[inline]
+    fn bio_mut(&mut self) -> &mut Bio<'a, DioRequest<D>> {
+        match &mut self.bio {
+            Some(bio) => bio,
+            None => unreachable!(),
+        }
+    }
+
+    /// Returns the result of the bio (`EIO`, `EAGAIN`, ... on failure).
+    #[inline]
+    pub fn status(&self) -> Result {
+        match &self.bio {
+            Some(bio) => bio.status(),
+            None => unreachable!(),
+        }
+    }
+
+    /// Returns the path's data of the read.
+    #[inline]
+    pub fn data(&self) -> &D {
+        &self.req().data
+    }
+
+    /// Returns the path's data of the read, mutably.
+    #[inline]
+    pub fn data_mut(&mut self) -> &mut D {
+        &mut self.bio_mut().data_mut().data
+    }
+
+    /// Returns the inode of the file read.
+    #[inline]
+    pub fn inode(&self) -> &Inode {
+        // SAFETY: The inode of a read in progress is valid until it completes (invariant of
+        // `DioRequest`), which needs `self` by value.
+        unsafe { Inode::from_raw(self.req().inode.as_ptr()) }
+    }
+
+    /// Returns the file position of the read.
+    #[inline]
+    pub fn pos(&self) -> i64 {
+        // SAFETY: The kiocb is valid until the read completes.
+        unsafe { (*self.req().kiocb.as_ptr()).ki_pos }
+    }
+
+    /// Returns whether every page read into is still dirty (see [`Bio::pages_all_dirty`]).
+    #[inline]
+    pub fn pages_all_dirty(&self) -> bool {
+        match &self.bio {
+            Some(bio) => bio.pages_all_dirty(),
+            None => unreachable!(),
+        }
+    }
+
+    /// Unpins the pages read into, marking them dirty first if `mark_dirty` (which sleeps).
+    #[inline]
+    pub fn release_pages(&mut self, mark_dirty: bool) {
+        self.bio_mut().release_pages(mark_dirty);
+    }
+
+    /// Hands an asynchronous completion to process context: [`SimpleDioRead::complete_work`]
+    /// gets it on the super block's `s_dio_done_wq`.
+    ///
+    /// A synchronous one is given back: it is in process context already.
+    #[inline]
+    pub fn defer(mut self) -> Result<(), Self> {
+        if !self.req().sync_ret.is_null() {
+            return Err(self);
+        }
+        let Some(bio) = self.bio.take() else {
+            unreachable!()
+        };
+        let req = bio.data();
+        // SAFETY: The inode is valid until the read completes.
+        let sb = unsafe { (*req.inode.as_ptr()).i_sb };
+        let work = req.work.get();
+        // The work owns the bio until `Vtable::complete_work` takes it back.
+        let _ = bio.into_raw();
+        // SAFETY: The workqueue exists: `DioRead::submit` created it before submitting this
+        // asynchronous read. The work item lives in the bio's front pad, which stays allocated
+        // while the work owns the bio; the hook initialises it.
+        unsafe { bindings::iomap_simple_dio_queue_work(sb, work) };
+        Ok(())
+    }
+
+    /// Completes the read with `res` (the bytes read, or an error), returning `res`.
+    ///
+    /// Advances the file position by the bytes read, ends the `inode_dio_begin()` count,
+    /// withdraws a polled bio, frees the bio (unpinning pages still pinned), then hands the
+    /// result to the submitter: `->ki_complete` for an asynchronous read, the read's return
+    /// value for a synchronous one.
+    #[inline]
+    pub fn complete(mut self, res: Result<usize>) -> Result<usize> {
+        if let Some(bio) = self.bio.take() {
+            Self::finish(bio, &res);
+        }
+        res
+    }
+
+    fn finish(bio: Bio<'a, DioRequest<D>>, res: &Result<usize>) {
+        let req = bio.data();
+        let (kiocb, inode, sync_ret, polled) =
+            (req.kiocb.as_ptr(), req.inode.as_ptr(), req.sync_ret, req.polled);
+        let ret = match res {
+            Ok(n) => {
+                // SAFETY: The kiocb is valid until the read completes, below.
+                unsafe { (*kiocb).ki_pos += *n as i64 };
+                *n as isize
+            }
+            Err(e) => e.to_errno() as isize,
+        };
+        // SAFETY: The inode is valid; this ends the count `DioRead::map` took, once.
+        unsafe { bindings::inode_dio_end(inode) };
+        let err = if ret < 0 { ret as i32 } else { 0 };
+        // SAFETY: The kiocb is valid until the read completes, below.
+        unsafe { bindings::iomap_simple_dio_trace_complete(kiocb, err, ret) };
+        if polled {
+            // SAFETY: As above; the bio is freed below: io_uring must not poll it any more.
+            unsafe { core::ptr::addr_of_mut!((*kiocb).private).write_volatile(core::ptr::null_mut()) };
+        }
+        drop(bio);
+        if sync_ret.is_null() {
+            // SAFETY: An asynchronous kiocb has `ki_complete`; this ends the request, once.
+            unsafe {
+                if let Some(complete) = (*kiocb).ki_complete {
+                    complete(kiocb, ret as crate::ffi::c_long);
+                }
+            }
+        } else {
+            // SAFETY: The reading thread waits in `Vtable::read` for this result.
+            unsafe { (*sync_ret).set(ret) };
+        }
+    }
+}
+
+impl<D: Send + 'static> Drop for DioCompletion<'_, D> {
+    fn drop(&mut self) {
+        if let Some(bio) = self.bio.take() {
+            Self::finish(bio, &Err(EIO));
         }
     }
 }
 
 /// A simple direct-I/O read path, registered behind `iomap_dio_rw()` with [`Registration`].
 ///
-/// The hook offers it requests without `dops` or `done_before` first; answering `ENOTBLK`
-/// hands one to the generic path. Bios must be submitted with [`submit`] and completion work
-/// queued with [`queue_work`], so that unregistering can wait for them.
-pub trait SimpleDioRead: Sized + 'static {
-    /// The per-request data carried in front of each bio.
-    type Data: HasCompletionWork + Send;
+/// The hook offers it every read without `dops` or `done_before`. The value registered is
+/// the path's context, handed to each callback.
+pub trait SimpleDioRead: Send + Sync + Sized + 'static {
+    /// The per-read data carried in front of each bio.
+    type Data: Send + 'static;
+    /// Why a read was declined.
+    type Reason: Copy;
 
-    /// Serves a read: returns bytes read, `-EIOCBQUEUED`, `-ENOTBLK` or a negative errno.
-    fn read(
-        iocb: Iocb,
-        iter: &mut IovIterDest<'_>,
-        ops: &IomapOps,
-        private: *mut c_void,
-        dio_flags: u32,
-    ) -> isize;
+    /// Serves a read, or declines it; its bio must come from a set of `self`.
+    fn read<'a>(&'a self, req: DioRead<'a>) -> Result<Outcome<Self::Reason>>;
 
-    /// Completes a bio submitted with [`submit`] (in interrupt context, possibly).
-    fn end_io(bio: Bio<Self::Data>);
+    /// Counts a declined read, before the generic path reads it.
+    fn declined(&self, reason: Self::Reason);
 
-    /// Runs work queued with [`queue_work`] (process context).
-    fn complete_work(bio: Bio<Self::Data>);
+    /// Completes an asynchronous read (in interrupt context, possibly).
+    fn end_io<'a>(&'a self, done: DioCompletion<'a, Self::Data>);
+
+    /// Completes a read deferred with [`DioCompletion::defer`] (process context).
+    fn complete_work<'a>(&'a self, done: DioCompletion<'a, Self::Data>);
 }
 
-/// Per-request data with a work item to run completion in process context.
+/// A registered simple read path, with its context.
 ///
-/// # Safety
+/// Built as a module, dropping it unregisters the path and waits for every read, bio and
+/// completion of it before the context goes. Built in, the hook counts nothing to wait for,
+/// so the registration is permanent: dropping it leaves the path registered and its context
+/// alive.
 ///
-/// `WORK_OFFSET` must be the offset, within `Self`, of an `Opaque<bindings::work_struct>`.
-pub unsafe trait HasCompletionWork {
-    /// The offset of the work item within `Self`.
-    const WORK_OFFSET: usize;
-}
-
-/// Submits `bio` through the hook; its completion comes to `T::end_io`.
+/// # Invariants
 ///
-/// Must be called from within `T::read`, which holds the registration.
-#[inline]
-pub fn submit<T: SimpleDioRead>(bio: Bio<T::Data>) {
-    // SAFETY: The bio is valid and ownership passes to the block layer, which hands it to the
-    // hook's end_io trampoline and from there back to `T::end_io` as a `Bio<T::Data>`.
-    unsafe { bindings::iomap_simple_dio_submit(bio.into_raw()) };
-}
-
-/// Queues `T::complete_work` for `bio` on the direct-I/O workqueue of `sb`.
-///
-/// The workqueue must exist ([`SuperBlock::init_dio_done_wq`]); called from `T::read` or
-/// `T::end_io`, which hold the registration.
-#[inline]
-pub fn queue_work<T: SimpleDioRead>(sb: &SuperBlock, mut bio: Bio<T::Data>) {
-    let data: *mut T::Data = bio.data_mut();
-    // SAFETY: `WORK_OFFSET` locates a work item inside the data (trait safety); the hook
-    // initialises and queues it, and the bio stays alive, owned by the work, until
-    // `complete_work` takes it back with `Bio::from_data`.
-    unsafe {
-        let work = data.cast::<u8>().add(T::Data::WORK_OFFSET).cast();
-        core::mem::forget(bio);
-        bindings::iomap_simple_dio_queue_work(sb.as_raw(), work);
-    }
-}
-
-/// Emits the `iomap_dio_rw_begin` trace event for a request served by a simple path.
-#[inline]
-pub fn trace_begin(iocb: &Iocb, iter: &mut IovIterDest<'_>, dio_flags: u32) {
-    // SAFETY: The kiocb and iov_iter are valid.
-    unsafe { bindings::iomap_simple_dio_trace_begin(iocb.as_raw(), iter.as_raw(), dio_flags) };
-}
-
-/// Emits the `iomap_dio_complete` trace event.
-#[inline]
-pub fn trace_complete(iocb: &Iocb, error: i32, ret: isize) {
-    // SAFETY: The kiocb is valid until its request completes, which happens after this.
-    unsafe { bindings::iomap_simple_dio_trace_complete(iocb.as_raw(), error, ret) };
-}
-
-/// A registered simple read path; unregisters (and waits for its I/O) on drop.
+/// `ops` is the vtable registered with `data`, the context, until drop.
 pub struct Registration<T: SimpleDioRead> {
-    _p: PhantomData<T>,
+    data: ManuallyDrop<Pin<KBox<T>>>,
+    ops: &'static bindings::iomap_simple_dio_ops,
 }
 
 struct Vtable<T>(PhantomData<T>);
@@ -510,87 +716,334 @@ impl<T: SimpleDioRead> Vtable<T> {
         complete_work: Some(Self::complete_work),
     };
 
-    /// The hook's `->read`: wraps the arguments and calls `T::read`.
+    /// The hook's `->read`: offers the read to `T::read` and turns its outcome into the
+    /// return value of `iomap_dio_rw()`.
     ///
     /// # Safety
     ///
-    /// The arguments must be those of an `iomap_dio_rw()` call in progress.
+    /// `data` must be the registered `T`, and the other arguments those of an
+    /// `iomap_dio_rw()` call in progress.
     unsafe extern "C" fn read(
+        data: *mut c_void,
         iocb: *mut bindings::kiocb,
         iter: *mut bindings::iov_iter,
         ops: *const bindings::iomap_ops,
         private: *mut c_void,
         dio_flags: u32,
     ) -> isize {
-        // SAFETY: The hook passes the arguments of `iomap_dio_rw()`: valid for the call.
+        // SAFETY: The hook passes the arguments of `iomap_dio_rw()`, valid for the call.
         // A write (`ITER_SOURCE`) is not ours: hand it back before wrapping the iterator.
-        unsafe {
-            if (*iter).data_source != (bindings::ITER_DEST != 0) {
-                return -(bindings::ENOTBLK as isize);
-            }
-            T::read(
-                Iocb::from_raw(iocb),
-                IovIterDest::from_raw(iter),
-                IomapOps::from_raw(ops),
-                private,
+        if unsafe { (*iter).data_source } != (bindings::ITER_DEST != 0) {
+            return ENOTBLK.to_errno() as isize;
+        }
+        // SAFETY: `data` is the registered context, alive until every call has returned.
+        let this = unsafe { &*data.cast::<T>() };
+        let sync_ret = Cell::new(EIO.to_errno() as isize);
+        // SAFETY: The kiocb's file and its inode are valid for the call.
+        let inode = unsafe { (*(*iocb).ki_filp).f_inode };
+        let mut state = ReadState {
+            // SAFETY: All-zero is a valid `struct iomap_iter` (no mapping, null pointers).
+            it: unsafe { core::mem::zeroed() },
+            // SAFETY: The iterator is valid for the call.
+            len: unsafe { IovIterDest::from_raw(iter) }.len(),
+            mapped: false,
+            dio_counted: false,
+            submitted: false,
+            queued: false,
+        };
+        state.it.inode = inode;
+        state.it.private = private;
+        // SAFETY: The arguments are valid for the call (and the kiocb, the buffer and the
+        // inode until an asynchronous read completes); `()` borrows no file private data.
+        let res = T::read(this, unsafe {
+            DioRead {
+                kiocb: Kiocb::from_raw(iocb),
+                iter: IovIterDest::from_raw(iter),
+                inode: Inode::from_raw(inode),
+                ops: IomapOps::from_raw(ops),
                 dio_flags,
-            )
+                state: &mut state,
+                sync_ret: &sync_ret,
+            }
+        });
+        if state.queued {
+            // The completion owns the request now: touch nothing of it.
+            return EIOCBQUEUED.to_errno() as isize;
+        }
+        if state.submitted {
+            // A synchronous read: its completion decided the result.
+            return sync_ret.get();
+        }
+        // Given up before submission: undo what the path left open, so that the generic
+        // path gets the request as it was.
+        // SAFETY: The iterator is valid for the call; the path's borrow of it has ended.
+        let iter = unsafe { IovIterDest::from_raw(iter) };
+        let advanced = state.len - iter.len();
+        if advanced != 0 {
+            // SAFETY: The iterator was advanced by exactly `advanced` bytes since the read was
+            // offered.
+            unsafe { iter.revert(advanced) };
+        }
+        if state.mapped {
+            // SAFETY: The operations are valid for the call.
+            if let Some(end) = unsafe { IomapOps::from_raw(ops) }.ops().iomap_end {
+                let it = &mut state.it;
+                let map_end = it.iomap.offset.saturating_add(it.iomap.length as i64);
+                let len = (it.len as i64).min(map_end.saturating_sub(it.iter_start_pos));
+                // SAFETY: The end call of a successful `->iomap_begin` on `it`, with the
+                // arguments `iomap_iter()` would pass: nothing was read.
+                unsafe { end(it.inode, it.iter_start_pos, len, 0, it.flags, &mut it.iomap) };
+            }
+        }
+        if state.dio_counted {
+            // SAFETY: The inode is valid; this ends the count `DioRead::map` took.
+            unsafe { bindings::inode_dio_end(inode) };
+        }
+        match res {
+            Ok(Outcome::Done(n)) => n as isize,
+            // Only `submit` makes a `Queued`, and it set `queued`.
+            Ok(Outcome::Queued(_)) => EIOCBQUEUED.to_errno() as isize,
+            Ok(Outcome::Declined(why)) => {
+                this.declined(why);
+                ENOTBLK.to_errno() as isize
+            }
+            Err(e) => e.to_errno() as isize,
         }
     }
 
-    /// The hook's `->end_io`: hands the bio back to `T::end_io`.
+    /// The hook's `->end_io`: hands the completion to `T::end_io`.
     ///
     /// # Safety
     ///
-    /// `bio` must have been submitted with [`submit::<T>`] and be complete.
-    unsafe extern "C" fn end_io(bio: *mut bindings::bio) {
-        // SAFETY: Only bios submitted with `submit::<T>` come here, owned by us again.
-        T::end_io(unsafe { Bio::from_raw(bio) });
+    /// `data` must be the registered `T` and `bio` one submitted by [`DioRead::submit`] for
+    /// `T`, now done.
+    unsafe extern "C" fn end_io(data: *mut c_void, bio: *mut bindings::bio) {
+        // SAFETY: The context lives until every bio of the path has completed.
+        let this = unsafe { &*data.cast::<T>() };
+        // SAFETY: Only `DioRead::submit` submits through the hook, with a bio of a set that
+        // lives as long as the context; the block layer hands its ownership back here.
+        let bio = unsafe { Bio::<DioRequest<T::Data>>::from_raw(bio) };
+        T::end_io(this, DioCompletion { bio: Some(bio) });
     }
 
-    /// The hook's `->complete_work`: finds the bio of the work and calls
-    /// `T::complete_work`.
+    /// The hook's `->complete_work`: hands the deferred completion to `T::complete_work`.
     ///
     /// # Safety
     ///
-    /// `work` must have been queued with [`queue_work::<T>`].
-    unsafe extern "C" fn complete_work(work: *mut bindings::work_struct) {
-        // SAFETY: Only work queued by `queue_work::<T>` comes here; it lives at `WORK_OFFSET`
-        // in the data of a bio whose ownership the work holds.
-        T::complete_work(unsafe {
-            Bio::from_data(work.cast::<u8>().sub(T::Data::WORK_OFFSET).cast())
-        });
+    /// `data` must be the registered `T` and `work` one queued by [`DioCompletion::defer`].
+    unsafe extern "C" fn complete_work(data: *mut c_void, work: *mut bindings::work_struct) {
+        // SAFETY: The context lives until every work item of the path has run.
+        let this = unsafe { &*data.cast::<T>() };
+        let off = offset_of!(DioRequest<T::Data>, work);
+        // SAFETY: The work item lives at `off` in the front-pad data of a bio whose ownership
+        // the work holds (`defer`); its set lives as long as the context.
+        let bio = unsafe {
+            Bio::<DioRequest<T::Data>>::from_data(work.cast::<u8>().sub(off).cast())
+        };
+        T::complete_work(this, DioCompletion { bio: Some(bio) });
     }
 }
 
 impl<T: SimpleDioRead> Registration<T> {
-    /// Registers `T` behind `iomap_dio_rw()`; fails with `EBUSY` if a path is registered.
-    pub fn new() -> Result<Self> {
-        // SAFETY: `OPS` is a promoted constant, valid for `'static`.
-        to_result(unsafe { bindings::iomap_simple_dio_register(&Vtable::<T>::OPS) })?;
-        Ok(Self { _p: PhantomData })
+    /// Registers the path `T` with context `data`; fails with `EBUSY` if a path is registered.
+    pub fn new(data: impl PinInit<T, Error>) -> Result<Self> {
+        let data = KBox::pin_init(data, GFP_KERNEL)?;
+        // One `'static` vtable, kept for unregistering: the same address both times.
+        let ops: &'static bindings::iomap_simple_dio_ops = const { &Vtable::<T>::OPS };
+        let ptr: *const T = &*data;
+        // SAFETY: `ops` is static and `ptr` stays valid until `drop` has unregistered (or,
+        // built in, for ever).
+        to_result(unsafe { bindings::iomap_simple_dio_register(ops, ptr.cast_mut().cast()) })?;
+        // INVARIANT: `ops` was registered with `data`.
+        Ok(Self {
+            data: ManuallyDrop::new(data),
+            ops,
+        })
+    }
+
+    /// Returns the path's context.
+    pub fn data(&self) -> &T {
+        &self.data
     }
 }
 
 impl<T: SimpleDioRead> Drop for Registration<T> {
     fn drop(&mut self) {
-        // SAFETY: `OPS` was registered by `new`; this waits for every call, bio and work.
-        unsafe { bindings::iomap_simple_dio_unregister(&Vtable::<T>::OPS) };
+        #[cfg(CONFIG_IOMAP_SIMPLE_DIO = "m")]
+        {
+            // SAFETY: `ops` was registered by `new`; this waits for every call, bio and work
+            // of the path, after which nothing uses the context.
+            unsafe { bindings::iomap_simple_dio_unregister(self.ops) };
+            // SAFETY: Dropped once, here, and never used after.
+            unsafe { ManuallyDrop::drop(&mut self.data) };
+        }
+        // Built in, the path stays registered and the context stays alive: the hook takes no
+        // references to wait for.
+        #[cfg(not(CONFIG_IOMAP_SIMPLE_DIO = "m"))]
+        let _ = self.ops;
     }
 }
 
-/// Returns whether `iter` covers user memory (pages must be pinned and dirtied).
-#[inline]
-pub fn iter_is_user_backed(iter: &mut IovIterDest<'_>) -> bool {
-    // SAFETY: The iterator is valid; this is `user_backed_iter()`, a test of its type.
-    let kind = unsafe { (*iter.as_raw()).iter_type };
-    kind == bindings::iter_type_ITER_UBUF as u8 || kind == bindings::iter_type_ITER_IOVEC as u8
-}
+#[macros::kunit_tests(rust_kernel_fs_iomap)]
+mod tests {
+    use super::*;
+    use core::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 
-/// Returns how many bio vectors `iter` needs, at most `max` (`bio_iov_vecs_to_alloc`).
-#[inline]
-pub fn iter_vecs_to_alloc(iter: &mut IovIterDest<'_>, max: u16) -> u16 {
-    // SAFETY: The iterator is valid.
-    let n = unsafe { bindings::bio_iov_vecs_to_alloc(iter.as_raw(), max.into()) };
-    n.clamp(0, max.into()) as u16
+    const PRIVATE: usize = 0x5a5a_0000;
+    const POS: i64 = 8192;
+    const LEN: usize = 4096;
+
+    /// What the test file system's callbacks saw.
+    static BEGIN_OK: AtomicUsize = AtomicUsize::new(0);
+    static END_OK: AtomicUsize = AtomicUsize::new(0);
+    static END_WRITTEN: AtomicI64 = AtomicI64::new(-1);
+
+    /// Returns the `struct iomap_iter` that `iomap` is embedded in, as `container_of()` would.
+    fn iter_of(iomap: *mut bindings::iomap) -> *mut bindings::iomap_iter {
+        iomap
+            .cast::<u8>()
+            .wrapping_sub(offset_of!(bindings::iomap_iter, iomap))
+            .cast()
+    }
+
+    /// Checks what erofs relies on: the iomap lives in an `iomap_iter` of this read.
+    fn iter_is_real(inode: *mut bindings::inode, iomap: *mut bindings::iomap) -> bool {
+        let it = iter_of(iomap);
+        // SAFETY: Only read if the layout is right; on the old layout this reads the stack
+        // next to the mapping, which the test accepts failing on.
+        unsafe {
+            (*it).inode == inode
+                && (*it).private as usize == PRIVATE
+                && (*it).pos == POS
+                && (*it).len == LEN as u64
+                && (*it).flags & bindings::IOMAP_DIRECT != 0
+        }
+    }
+
+    unsafe extern "C" fn test_begin(
+        inode: *mut bindings::inode,
+        pos: i64,
+        length: i64,
+        _flags: u32,
+        iomap: *mut bindings::iomap,
+        _srcmap: *mut bindings::iomap,
+    ) -> i32 {
+        if iter_is_real(inode, iomap) && pos == POS && length == LEN as i64 {
+            BEGIN_OK.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: `iomap` is writable: a hole over the read.
+        unsafe {
+            (*iomap).type_ = bindings::IOMAP_HOLE as u16;
+            (*iomap).offset = 0;
+            (*iomap).length = 1 << 20;
+        }
+        0
+    }
+
+    unsafe extern "C" fn test_end(
+        inode: *mut bindings::inode,
+        pos: i64,
+        length: i64,
+        written: isize,
+        _flags: u32,
+        iomap: *mut bindings::iomap,
+    ) -> i32 {
+        if iter_is_real(inode, iomap) && pos == POS && length == LEN as i64 {
+            END_OK.fetch_add(1, Ordering::Relaxed);
+        }
+        END_WRITTEN.store(written as i64, Ordering::Relaxed);
+        0
+    }
+
+    static TEST_OPS: bindings::iomap_ops = bindings::iomap_ops {
+        iomap_begin: Some(test_begin),
+        iomap_end: Some(test_end),
+        iomap_next: None,
+    };
+
+    /// A path that maps and then declines: what the mapping looked like is in the statics.
+    struct MapThenDecline {
+        declined: AtomicUsize,
+    }
+
+    impl SimpleDioRead for MapThenDecline {
+        type Data = ();
+        type Reason = u32;
+
+        fn read<'a>(&'a self, req: DioRead<'a>) -> Result<Outcome<u32>> {
+            let mapped = req.map()?;
+            let map = mapped.iomap();
+            if map.kind() != bindings::IOMAP_HOLE as u16 || !map.covers(POS, LEN as u64) {
+                return Err(EINVAL);
+            }
+            Ok(Outcome::Declined(7))
+        }
+
+        fn declined(&self, reason: u32) {
+            if reason == 7 {
+                self.declined.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+
+        fn end_io<'a>(&'a self, _done: DioCompletion<'a, ()>) {}
+
+        fn complete_work<'a>(&'a self, _done: DioCompletion<'a, ()>) {}
+    }
+
+    /// `->iomap_begin` and `->iomap_end` get an iomap inside a real `struct iomap_iter` of
+    /// the read, with the caller's `private` (erofs' `container_of()`), and a declined read
+    /// hands the generic path an untouched request.
+    #[test]
+    fn begin_gets_a_real_iomap_iter() -> Result {
+        // SAFETY: All-zero inodes, files and kiocbs are valid enough for what the read
+        // touches: `i_dio_count` (an atomic), `f_inode`, `ki_filp`, `ki_pos`, `ki_flags`.
+        let mut inode: KBox<bindings::inode> = KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?;
+        // SAFETY: As above.
+        let mut file: KBox<bindings::file> = KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?;
+        // SAFETY: As above.
+        let mut kiocb: KBox<bindings::kiocb> = KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?;
+        let inode_ptr: *mut bindings::inode = &mut *inode;
+        file.f_inode = inode_ptr;
+        kiocb.ki_filp = &mut *file;
+        kiocb.ki_pos = POS;
+        let mut buf = KVec::<u8>::with_capacity(LEN, GFP_KERNEL)?;
+        let kvec = bindings::kvec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: LEN,
+        };
+        // SAFETY: All-zero is a valid `struct iov_iter` to initialise.
+        let mut iter: bindings::iov_iter = unsafe { core::mem::zeroed() };
+        // SAFETY: `iter` and `kvec` are valid; the buffer has `LEN` bytes.
+        unsafe { bindings::iov_iter_kvec(&mut iter, bindings::ITER_DEST, &kvec, 1, LEN) };
+
+        let path = MapThenDecline {
+            declined: AtomicUsize::new(0),
+        };
+        BEGIN_OK.store(0, Ordering::Relaxed);
+        END_OK.store(0, Ordering::Relaxed);
+        END_WRITTEN.store(-1, Ordering::Relaxed);
+        // SAFETY: The arguments are those a read of `LEN` bytes at `POS` would get.
+        let ret = unsafe {
+            Vtable::<MapThenDecline>::read(
+                core::ptr::from_ref(&path).cast_mut().cast(),
+                &mut *kiocb,
+                &mut iter,
+                &TEST_OPS,
+                core::ptr::without_provenance_mut::<c_void>(PRIVATE),
+                0,
+            )
+        };
+        assert_eq!(ret, ENOTBLK.to_errno() as isize);
+        assert_eq!(path.declined.load(Ordering::Relaxed), 1);
+        assert_eq!(BEGIN_OK.load(Ordering::Relaxed), 1);
+        assert_eq!(END_OK.load(Ordering::Relaxed), 1);
+        assert_eq!(END_WRITTEN.load(Ordering::Relaxed), 0);
+        // Untouched for the generic path: position, length, and no dio count left behind.
+        assert_eq!(kiocb.ki_pos, POS);
+        // SAFETY: `iter` is a valid `ITER_DEST` iterator, used through this reference only.
+        assert_eq!(unsafe { IovIterDest::from_raw(&mut iter) }.len(), LEN);
+        // SAFETY: The inode is valid.
+        assert_eq!(unsafe { bindings::atomic_read(&inode.i_dio_count) }, 0);
+        Ok(())
+    }
 }
