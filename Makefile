@@ -7,6 +7,8 @@
 #                  ICOUNT=1 for the instruction-true A/B under QEMU -icount
 #   make profile   exact instructions per read, per function, knob 0 vs 1 (a QEMU
 #                  plugin counts them); PROFILE_* variables, see scripts/profile
+#   make compare   instructions per read against Linux 7.3's C path (upstream),
+#                  m and y builds, raw device, ext4, XFS; tables in docs/compare
 #   make check     quality gates: checkpatch, rustfmt, clippy, W=1, patch series
 #   make patches   git format-patch series for a pristine 7.2 tree (out/patches)
 #   make shell     interactive guest
@@ -22,7 +24,7 @@ export SDIO_VARIANT := $(if $(filter 1,$(DEBUG)),debug,$(if $(filter 1,$(INLINE_
 export SDIO_FULL := $(FULL)
 export SDIO_CHECK := $(if $(filter 0,$(CHECK)),0,1)
 
-.PHONY: all build run test bench profile check patches series-test shell clean
+.PHONY: all build run test bench profile compare check patches series-test shell clean
 
 all: build
 
@@ -41,6 +43,9 @@ bench: build
 
 profile: build
 	scripts/profile
+
+compare:
+	scripts/compare
 
 check:
 	scripts/check

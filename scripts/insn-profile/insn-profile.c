@@ -7,7 +7,10 @@
  * ADDR runs (sdio-mark, a program linked there, run before and after the workload);
  * without it the whole run is counted. At exit it writes one line per translated
  * block to the file named by out=:
- * "<start address, hex> <instructions executed>". scripts/profile_report.py folds
+ * "<start address, hex> <instructions executed>". With windows=1 (make compare) each
+ * counting window (mark ... mark) is written when it closes, after a line
+ * "# window N", and the counts start again from zero: one boot measures many
+ * workloads. scripts/profile_report.py folds
  * them into functions with the guest's /proc/kallsyms. Unlike a sampling profiler
  * the counts are exact (no skid to interrupt-enable points, no aliasing of a fixed
  * sampling period with a deterministic workload), so two runs that differ only in
@@ -59,6 +62,19 @@ static struct block *blocks;
 static char *out_path;
 static uint64_t mark;
 static int counting = 1;
+static int windows;
+static unsigned int window_nr;
+static FILE *window_out;
+
+static void write_blocks(FILE *f)
+{
+	struct block *b;
+
+	for (b = blocks; b; b = b->next)
+		if (b->execs)
+			fprintf(f, "%" PRIx64 " %" PRIu64 "\n", b->vaddr,
+				b->insns * b->execs);
+}
 
 static void block_exec(unsigned int vcpu_index, void *userdata)
 {
@@ -69,7 +85,17 @@ static void block_exec(unsigned int vcpu_index, void *userdata)
 
 static void mark_exec(unsigned int vcpu_index, void *userdata)
 {
+	struct block *b;
+
 	counting = !counting;
+	if (!windows || counting)
+		return;
+	/* A window closed: write it and start the next from zero. */
+	fprintf(window_out, "# window %u\n", window_nr++);
+	write_blocks(window_out);
+	fflush(window_out);
+	for (b = blocks; b; b = b->next)
+		b->execs = 0;
 }
 
 static void block_trans(struct qemu_plugin_tb *tb, void *userdata)
@@ -92,17 +118,18 @@ static void block_trans(struct qemu_plugin_tb *tb, void *userdata)
 
 static void write_counts(void *userdata)
 {
-	FILE *f = fopen(out_path, "w");
-	struct block *b;
+	FILE *f;
 
+	if (windows) {
+		fclose(window_out);
+		return;
+	}
+	f = fopen(out_path, "w");
 	if (!f) {
 		perror(out_path);
 		return;
 	}
-	for (b = blocks; b; b = b->next)
-		if (b->execs)
-			fprintf(f, "%" PRIx64 " %" PRIu64 "\n", b->vaddr,
-				b->insns * b->execs);
+	write_blocks(f);
 	fclose(f);
 }
 
@@ -115,11 +142,24 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,
 			out_path = strdup(argv[i] + 4);
 		else if (!strncmp(argv[i], "mark=", 5))
 			mark = strtoull(argv[i] + 5, NULL, 0);
+		else if (!strcmp(argv[i], "windows=1"))
+			windows = 1;
 	if (!out_path) {
 		fprintf(stderr, "insn-profile: out=FILE is required\n");
 		return -1;
 	}
 	counting = !mark;
+	if (windows) {
+		if (!mark) {
+			fprintf(stderr, "insn-profile: windows=1 needs mark=ADDR\n");
+			return -1;
+		}
+		window_out = fopen(out_path, "w");
+		if (!window_out) {
+			perror(out_path);
+			return -1;
+		}
+	}
 	qemu_plugin_register_vcpu_tb_trans_cb(id, block_trans, NULL);
 	qemu_plugin_register_atexit_cb(id, write_counts, NULL);
 	return 0;
