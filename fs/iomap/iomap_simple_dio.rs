@@ -19,7 +19,6 @@ use kernel::{
     },
     percpu_counter::PerCpuCounters,
     prelude::*,
-    sync::static_lock_class,
 };
 
 module! {
@@ -199,7 +198,7 @@ struct Stats {
 impl Stats {
     fn new() -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            counters <- PerCpuCounters::new(static_lock_class!()),
+            counters <- PerCpuCounters::new(),
         })
     }
 
@@ -207,7 +206,7 @@ impl Stats {
         self.counters.add(stat as usize, 1);
     }
 
-    fn get(&self, stat: Stat) -> i64 {
+    fn get(&self, stat: Stat) -> u64 {
         self.counters.sum(stat as usize)
     }
 }

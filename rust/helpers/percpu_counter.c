@@ -1,34 +1,34 @@
 // SPDX-License-Identifier: GPL-2.0
 
-#include <linux/percpu_counter.h>
+#include <linux/cpumask.h>
+#include <linux/percpu.h>
 
 /*
- * Without CONFIG_SMP these are inline (or, for the init, a differently named
- * inline): give Rust the same names it calls on SMP kernels.
+ * Per-CPU u64 counters for kernel::percpu_counter: __alloc_percpu() is a macro,
+ * and the slow paths (the sum when read; the add where Rust has no
+ * single-instruction this_cpu_add) are only reachable through helpers.
  */
-#ifndef CONFIG_SMP
-__rust_helper int rust_helper___percpu_counter_init_many(struct percpu_counter *fbc,
-							 s64 amount, gfp_t gfp,
-							 u32 nr_counters,
-							 struct lock_class_key *key)
+__rust_helper void *rust_helper_alloc_percpu_u64s(size_t n)
 {
-	return percpu_counter_init_many(fbc, amount, gfp, nr_counters);
+	return (void __force *)__alloc_percpu(n * sizeof(u64), sizeof(u64));
 }
 
-__rust_helper void rust_helper_percpu_counter_destroy_many(struct percpu_counter *fbc,
-							   u32 nr_counters)
+__rust_helper void rust_helper_free_percpu_u64s(void *p)
 {
-	percpu_counter_destroy_many(fbc, nr_counters);
+	free_percpu((u64 __percpu __force *)p);
 }
 
-__rust_helper void rust_helper_percpu_counter_add_batch(struct percpu_counter *fbc,
-							s64 amount, s32 batch)
+__rust_helper void rust_helper_this_cpu_add_u64(void *p, u64 v)
 {
-	percpu_counter_add_batch(fbc, amount, batch);
+	this_cpu_add(*(u64 __percpu __force *)p, v);
 }
 
-__rust_helper s64 rust_helper___percpu_counter_sum(struct percpu_counter *fbc)
+__rust_helper u64 rust_helper_percpu_u64_sum(void *p)
 {
-	return percpu_counter_sum(fbc);
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(*per_cpu_ptr((u64 __percpu __force *)p, cpu));
+	return sum;
 }
-#endif

@@ -165,7 +165,7 @@ unsafe impl<D: Send> Send for DioRequest<D> {}
 /// A bio set for a simple path whose per-request data is `D`.
 pub type DioBioSet<D> = BioSet<DioRequest<D>>;
 
-/// A bio for one read, from [`DioRead::alloc_bio`], not submitted yet.
+/// A bio for one read, from [`MappedRead::alloc_bio`], not submitted yet.
 pub struct DioBio<'a, D>(Bio<'a, DioRequest<D>>);
 
 impl<D> DioBio<'_, D> {
@@ -194,10 +194,10 @@ impl<D> DioBio<'_, D> {
     }
 }
 
-/// Proof that a read was submitted asynchronously: [`DioRead::submit`] alone creates it.
+/// Proof that a read was submitted asynchronously: [`MappedRead::submit`] alone creates it.
 pub struct Queued(());
 
-/// What [`DioRead::submit`] did with a read.
+/// What [`MappedRead::submit`] did with a read.
 pub enum Submitted<'a, D: Send + 'static> {
     /// A synchronous read is done: finish it with [`DioCompletion::complete`].
     Done(DioCompletion<'a, D>),
@@ -357,7 +357,14 @@ impl<'a> DioRead<'a> {
         // iomap and srcmap, which stays where it is until the read returns; the length is at
         // most a request's, which fits `loff_t`.
         to_result(unsafe {
-            begin(it.inode, it.pos, it.len as i64, it.flags, &mut it.iomap, &mut it.srcmap)
+            begin(
+                it.inode,
+                it.pos,
+                it.len as i64,
+                it.flags,
+                &mut it.iomap,
+                &mut it.srcmap,
+            )
         })?;
         st.mapped = true;
         Ok(MappedRead { req: self })
@@ -475,7 +482,16 @@ impl<'a> MappedRead<'a> {
             let it = &mut st.it;
             // SAFETY: The end call of this read's successful `->iomap_begin`, with what
             // `iomap_iter()` would pass; nothing of the read is touched after submission.
-            unsafe { end(it.inode, it.pos, len as i64, len as isize, it.flags, &mut it.iomap) };
+            unsafe {
+                end(
+                    it.inode,
+                    it.pos,
+                    len as i64,
+                    len as isize,
+                    it.flags,
+                    &mut it.iomap,
+                )
+            };
         }
         st.mapped = false;
         // The bio's completion ends the `inode_dio_begin()` count from now on.
@@ -484,7 +500,7 @@ impl<'a> MappedRead<'a> {
             bio.data_mut().sync_ret = req.sync_ret;
             // The completion reads the status again.
             let _ = bio.submit_wait();
-            return Ok(Submitted::Done(DioCompletion { bio: Some(bio) }));
+            return Ok(Submitted::Done(DioCompletion::new(bio)));
         }
         if req.kiocb.ki_flags() & IOCB_HIPRI != 0 {
             bio.set_polled();
@@ -511,37 +527,38 @@ impl<'a> MappedRead<'a> {
 ///
 /// # Invariants
 ///
-/// `bio` is `Some` until the read is completed; it was submitted by [`DioRead::submit`] and
-/// is done.
+/// `bio` was submitted by [`MappedRead::submit`] and is done; it is taken out only by the
+/// methods that consume `self` without running `Drop` (`complete`, `defer`), or by `Drop`.
 pub struct DioCompletion<'a, D: Send + 'static> {
-    bio: Option<Bio<'a, DioRequest<D>>>,
+    bio: ManuallyDrop<Bio<'a, DioRequest<D>>>,
 }
 
 impl<'a, D: Send + 'static> DioCompletion<'a, D> {
     #[inline]
-    fn req(&self) -> &DioRequest<D> {
-        match &self.bio {
-            Some(bio) => bio.data(),
-            // The bio is only taken by `complete` and `defer`, which consume `self`.
-            None => unreachable!(),
+    fn new(bio: Bio<'a, DioRequest<D>>) -> Self {
+        // INVARIANT: Only called with a bio submitted by `MappedRead::submit`, now done.
+        Self {
+            bio: ManuallyDrop::new(bio),
         }
     }
 
+    /// Takes the bio out, leaving nothing for `Drop` to do.
     #[inline]
-    fn bio_mut(&mut self) -> &mut Bio<'a, DioRequest<D>> {
-        match &mut self.bio {
-            Some(bio) => bio,
-            None => unreachable!(),
-        }
+    fn into_bio(self) -> Bio<'a, DioRequest<D>> {
+        let mut this = ManuallyDrop::new(self);
+        // SAFETY: `this` is never used or dropped again, so the bio is taken once.
+        unsafe { ManuallyDrop::take(&mut this.bio) }
+    }
+
+    #[inline]
+    fn req(&self) -> &DioRequest<D> {
+        self.bio.data()
     }
 
     /// Returns the result of the bio (`EIO`, `EAGAIN`, ... on failure).
     #[inline]
     pub fn status(&self) -> Result {
-        match &self.bio {
-            Some(bio) => bio.status(),
-            None => unreachable!(),
-        }
+        self.bio.status()
     }
 
     /// Returns the path's data of the read.
@@ -553,7 +570,7 @@ impl<'a, D: Send + 'static> DioCompletion<'a, D> {
     /// Returns the path's data of the read, mutably.
     #[inline]
     pub fn data_mut(&mut self) -> &mut D {
-        &mut self.bio_mut().data_mut().data
+        &mut self.bio.data_mut().data
     }
 
     /// Returns the inode of the file read.
@@ -574,16 +591,13 @@ impl<'a, D: Send + 'static> DioCompletion<'a, D> {
     /// Returns whether every page read into is still dirty (see [`Bio::pages_all_dirty`]).
     #[inline]
     pub fn pages_all_dirty(&self) -> bool {
-        match &self.bio {
-            Some(bio) => bio.pages_all_dirty(),
-            None => unreachable!(),
-        }
+        self.bio.pages_all_dirty()
     }
 
     /// Unpins the pages read into, marking them dirty first if `mark_dirty` (which sleeps).
     #[inline]
     pub fn release_pages(&mut self, mark_dirty: bool) {
-        self.bio_mut().release_pages(mark_dirty);
+        self.bio.release_pages(mark_dirty);
     }
 
     /// Hands an asynchronous completion to process context: [`SimpleDioRead::complete_work`]
@@ -591,20 +605,18 @@ impl<'a, D: Send + 'static> DioCompletion<'a, D> {
     ///
     /// A synchronous one is given back: it is in process context already.
     #[inline]
-    pub fn defer(mut self) -> Result<(), Self> {
+    pub fn defer(self) -> Result<(), Self> {
         if !self.req().sync_ret.is_null() {
             return Err(self);
         }
-        let Some(bio) = self.bio.take() else {
-            unreachable!()
-        };
+        let bio = self.into_bio();
         let req = bio.data();
         // SAFETY: The inode is valid until the read completes.
         let sb = unsafe { (*req.inode.as_ptr()).i_sb };
         let work = req.work.get();
         // The work owns the bio until `Vtable::complete_work` takes it back.
         let _ = bio.into_raw();
-        // SAFETY: The workqueue exists: `DioRead::submit` created it before submitting this
+        // SAFETY: The workqueue exists: `MappedRead::submit` created it before submitting this
         // asynchronous read. The work item lives in the bio's front pad, which stays allocated
         // while the work owns the bio; the hook initialises it.
         unsafe { bindings::iomap_simple_dio_queue_work(sb, work) };
@@ -618,17 +630,19 @@ impl<'a, D: Send + 'static> DioCompletion<'a, D> {
     /// result to the submitter: `->ki_complete` for an asynchronous read, the read's return
     /// value for a synchronous one.
     #[inline]
-    pub fn complete(mut self, res: Result<usize>) -> Result<usize> {
-        if let Some(bio) = self.bio.take() {
-            Self::finish(bio, &res);
-        }
+    pub fn complete(self, res: Result<usize>) -> Result<usize> {
+        Self::finish(self.into_bio(), &res);
         res
     }
 
     fn finish(bio: Bio<'a, DioRequest<D>>, res: &Result<usize>) {
         let req = bio.data();
-        let (kiocb, inode, sync_ret, polled) =
-            (req.kiocb.as_ptr(), req.inode.as_ptr(), req.sync_ret, req.polled);
+        let (kiocb, inode, sync_ret, polled) = (
+            req.kiocb.as_ptr(),
+            req.inode.as_ptr(),
+            req.sync_ret,
+            req.polled,
+        );
         let ret = match res {
             Ok(n) => {
                 // SAFETY: The kiocb is valid until the read completes, below.
@@ -644,7 +658,9 @@ impl<'a, D: Send + 'static> DioCompletion<'a, D> {
         unsafe { bindings::iomap_simple_dio_trace_complete(kiocb, err, ret) };
         if polled {
             // SAFETY: As above; the bio is freed below: io_uring must not poll it any more.
-            unsafe { core::ptr::addr_of_mut!((*kiocb).private).write_volatile(core::ptr::null_mut()) };
+            unsafe {
+                core::ptr::addr_of_mut!((*kiocb).private).write_volatile(core::ptr::null_mut())
+            };
         }
         drop(bio);
         if sync_ret.is_null() {
@@ -663,9 +679,10 @@ impl<'a, D: Send + 'static> DioCompletion<'a, D> {
 
 impl<D: Send + 'static> Drop for DioCompletion<'_, D> {
     fn drop(&mut self) {
-        if let Some(bio) = self.bio.take() {
-            Self::finish(bio, &Err(EIO));
-        }
+        // SAFETY: `complete` and `defer` do not run `Drop`: the bio is still here, and this
+        // is the last use of `self`.
+        let bio = unsafe { ManuallyDrop::take(&mut self.bio) };
+        Self::finish(bio, &Err(EIO));
     }
 }
 
@@ -815,15 +832,15 @@ impl<T: SimpleDioRead> Vtable<T> {
     ///
     /// # Safety
     ///
-    /// `data` must be the registered `T` and `bio` one submitted by [`DioRead::submit`] for
+    /// `data` must be the registered `T` and `bio` one submitted by [`MappedRead::submit`] for
     /// `T`, now done.
     unsafe extern "C" fn end_io(data: *mut c_void, bio: *mut bindings::bio) {
         // SAFETY: The context lives until every bio of the path has completed.
         let this = unsafe { &*data.cast::<T>() };
-        // SAFETY: Only `DioRead::submit` submits through the hook, with a bio of a set that
+        // SAFETY: Only `MappedRead::submit` submits through the hook, with a bio of a set that
         // lives as long as the context; the block layer hands its ownership back here.
         let bio = unsafe { Bio::<DioRequest<T::Data>>::from_raw(bio) };
-        T::end_io(this, DioCompletion { bio: Some(bio) });
+        T::end_io(this, DioCompletion::new(bio));
     }
 
     /// The hook's `->complete_work`: hands the deferred completion to `T::complete_work`.
@@ -837,10 +854,9 @@ impl<T: SimpleDioRead> Vtable<T> {
         let off = offset_of!(DioRequest<T::Data>, work);
         // SAFETY: The work item lives at `off` in the front-pad data of a bio whose ownership
         // the work holds (`defer`); its set lives as long as the context.
-        let bio = unsafe {
-            Bio::<DioRequest<T::Data>>::from_data(work.cast::<u8>().sub(off).cast())
-        };
-        T::complete_work(this, DioCompletion { bio: Some(bio) });
+        let bio =
+            unsafe { Bio::<DioRequest<T::Data>>::from_data(work.cast::<u8>().sub(off).cast()) };
+        T::complete_work(this, DioCompletion::new(bio));
     }
 }
 
@@ -920,6 +936,11 @@ mod tests {
         }
     }
 
+    /// The test file system's `->iomap_begin`: records whether the iomap is in a real iter.
+    ///
+    /// # Safety
+    ///
+    /// `iomap` must be writable; it is read as part of a `struct iomap_iter` only if it is one.
     unsafe extern "C" fn test_begin(
         inode: *mut bindings::inode,
         pos: i64,
@@ -940,6 +961,11 @@ mod tests {
         0
     }
 
+    /// The test file system's `->iomap_end`: records whether the iomap is in a real iter.
+    ///
+    /// # Safety
+    ///
+    /// As for [`test_begin`].
     unsafe extern "C" fn test_end(
         inode: *mut bindings::inode,
         pos: i64,
@@ -997,11 +1023,13 @@ mod tests {
     fn begin_gets_a_real_iomap_iter() -> Result {
         // SAFETY: All-zero inodes, files and kiocbs are valid enough for what the read
         // touches: `i_dio_count` (an atomic), `f_inode`, `ki_filp`, `ki_pos`, `ki_flags`.
-        let mut inode: KBox<bindings::inode> = KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?;
+        let mut inode: KBox<bindings::inode> =
+            KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?;
         // SAFETY: As above.
         let mut file: KBox<bindings::file> = KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?;
         // SAFETY: As above.
-        let mut kiocb: KBox<bindings::kiocb> = KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?;
+        let mut kiocb: KBox<bindings::kiocb> =
+            KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?;
         let inode_ptr: *mut bindings::inode = &mut *inode;
         file.f_inode = inode_ptr;
         kiocb.ki_filp = &mut *file;
