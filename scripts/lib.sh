@@ -82,6 +82,11 @@ R_OBJ=${SDIO_OBJ:-$R_SDIO/obj-$SDIO_VARIANT-$SDIO_SIMPLE_DIO}
 R_GUEST=$R_SDIO/guest
 R_RUNS=$R_SDIO/runs
 
+# Memory-backed null_blk for the instruction measures (bench ICOUNT=1, profile,
+# compare): one submission and one poll queue, deep enough for QD 256. Callers add
+# the completion mode (irqmode=...) and, if they need more, nr_devices.
+SDIO_NULLB="null_blk.gb=1 null_blk.memory_backed=1 null_blk.queue_mode=2 null_blk.poll_queues=1 null_blk.submit_queues=1 null_blk.hw_queue_depth=1024"
+
 log() { printf '\033[1m==> [%s] %s\033[0m\n' "$(date +%T)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 

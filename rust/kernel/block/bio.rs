@@ -201,6 +201,8 @@ impl<'a, D> Bio<'a, D> {
     ///
     /// Crate-private: whoever takes it must keep the set alive and give the bio back with
     /// [`Bio::from_raw`] (or `from_data`) to drop it.
+    // Used by `kernel::fs::iomap` only, which exists with CONFIG_IOMAP_SIMPLE_DIO.
+    #[cfg_attr(not(CONFIG_IOMAP_SIMPLE_DIO), allow(dead_code))]
     pub(crate) fn into_raw(self) -> *mut bindings::bio {
         let bio = self.bio.as_ptr();
         core::mem::forget(self);
@@ -213,6 +215,8 @@ impl<'a, D> Bio<'a, D> {
     ///
     /// `bio` must come from `Bio::<D>::into_raw`, no other owner may exist, and its set must
     /// live for `'a`.
+    // Used by `kernel::fs::iomap` only, which exists with CONFIG_IOMAP_SIMPLE_DIO.
+    #[cfg_attr(not(CONFIG_IOMAP_SIMPLE_DIO), allow(dead_code))]
     pub(crate) unsafe fn from_raw(bio: *mut bindings::bio) -> Self {
         // INVARIANT: The caller passes back the ownership `into_raw` gave up.
         Self {
@@ -228,6 +232,8 @@ impl<'a, D> Bio<'a, D> {
     ///
     /// `data` must point to the `D` of a bio of a `BioSet<D>` whose ownership was given up
     /// with [`Bio::into_raw`], no other owner may exist, and the set must live for `'a`.
+    // Used by `kernel::fs::iomap` only, which exists with CONFIG_IOMAP_SIMPLE_DIO.
+    #[cfg_attr(not(CONFIG_IOMAP_SIMPLE_DIO), allow(dead_code))]
     pub(crate) unsafe fn from_data(data: *mut D) -> Self {
         let off = offset_of!(BioWithData<D>, bio) - offset_of!(BioWithData<D>, data);
         // SAFETY: The bio of a `BioSet<D>` allocation starts `off` bytes after its data, and
@@ -274,6 +280,8 @@ impl<'a, D> Bio<'a, D> {
     ///
     /// Crate-private: a polled bio must be published to its poller, which only the owner of
     /// the request (`kernel::fs::iomap`) can do.
+    // Used by `kernel::fs::iomap` only, which exists with CONFIG_IOMAP_SIMPLE_DIO.
+    #[cfg_attr(not(CONFIG_IOMAP_SIMPLE_DIO), allow(dead_code))]
     pub(crate) fn set_polled(&mut self) {
         // SAFETY: We own the bio, which is not submitted.
         unsafe { (*self.as_raw()).bi_opf |= bindings::REQ_POLLED };
