@@ -3,7 +3,7 @@
 """Report of make compare: kernel instructions per read, ours against Linux 7.3.
 
 The result directory holds one boot per kernel and read count, `<kernel>-<reads>/`,
-each with `windows` (the points, in order: target, mode, knob, hits), `counts` (the
+each with `out/windows` (the points, in order: target, mode, knob, hits), `counts` (the
 plugin's windows: "# window N", then "address instructions" lines) and `kallsyms`.
 Per point, instructions per read = (window at 3N reads - window at N reads) / 2N,
 kernel code only (addresses in the kernel half): what boot, fio's start-up and
@@ -18,7 +18,33 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from profile_report import demangle, load_symbols  # noqa: E402
+from profile_report import demangle as demangle_short, load_symbols  # noqa: E402
+
+
+def demangle(name):
+    """Like profile_report's, with more of the path: generic code of the kernel crate
+    instantiated in the module ends in its type argument, not its function name."""
+    short = demangle_short(name)
+    if not name.startswith("_R"):
+        return short
+    sym, _, module = name.partition(" ")
+    idents, i = [], 2
+    while i < len(sym):
+        c = sym[i]
+        if c.isdigit():
+            j = i
+            while j < len(sym) and sym[j].isdigit():
+                j += 1
+            n = int(sym[i:j])
+            if j < len(sym) and sym[j] == "_":
+                j += 1
+            idents.append(sym[j:j + n])
+            i = j + n
+        elif c in "sB":
+            i = sym.find("_", i) + 1 or len(sym)
+        else:
+            i += 1
+    return f"{'::'.join(idents[-5:])} {module}".rstrip()
 
 KERNEL = 0xFFFF800000000000
 MODES = [("uring", "io_uring QD 32, 4 KiB"), ("poll", "io_uring polled QD 32, 4 KiB"),
@@ -29,7 +55,7 @@ COLUMNS = [("m", "0", "7.2 + module (m), knob 0"), ("m", "1", "7.2 + module (m),
 
 def load_boot(d):
     """Returns {(target, mode, knob): (kernel instructions, {block: count}, hits)}."""
-    points = [line.split() for line in open(f"{d}/windows") if line.strip()]
+    points = [line.split() for line in open(f"{d}/out/windows") if line.strip()]
     wins, cur = [], None
     for line in open(f"{d}/counts"):
         if line.startswith("# window"):
