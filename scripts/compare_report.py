@@ -24,27 +24,7 @@ from profile_report import demangle as demangle_short, load_symbols  # noqa: E40
 def demangle(name):
     """Like profile_report's, with more of the path: generic code of the kernel crate
     instantiated in the module ends in its type argument, not its function name."""
-    short = demangle_short(name)
-    if not name.startswith("_R"):
-        return short
-    sym, _, module = name.partition(" ")
-    idents, i = [], 2
-    while i < len(sym):
-        c = sym[i]
-        if c.isdigit():
-            j = i
-            while j < len(sym) and sym[j].isdigit():
-                j += 1
-            n = int(sym[i:j])
-            if j < len(sym) and sym[j] == "_":
-                j += 1
-            idents.append(sym[j:j + n])
-            i = j + n
-        elif c in "sB":
-            i = sym.find("_", i) + 1 or len(sym)
-        else:
-            i += 1
-    return f"{'::'.join(idents[-5:])} {module}".rstrip()
+    return demangle_short(name, keep=5)
 
 KERNEL = 0xFFFF800000000000
 MODES = [("uring", "io_uring QD 32, 4 KiB"), ("poll", "io_uring polled QD 32, 4 KiB"),

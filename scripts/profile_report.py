@@ -30,8 +30,8 @@ def load_symbols(path):
     return [addrs[i] for i in order], [names[i] for i in order]
 
 
-def demangle(name):
-    """Shortens a Rust v0 symbol to its last two path components, enough to read."""
+def demangle(name, keep=2):
+    """Shortens a Rust v0 symbol to its last `keep` path components, enough to read."""
     sym, _, module = name.partition(" ")
     if not sym.startswith("_R"):
         return name
@@ -52,7 +52,7 @@ def demangle(name):
             i = sym.find("_", i) + 1 or len(sym)
         else:
             i += 1
-    short = "::".join(idents[-2:]) if idents else sym
+    short = "::".join(idents[-keep:]) if idents else sym
     return f"{short} {module}".rstrip()
 
 
