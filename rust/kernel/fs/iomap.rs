@@ -27,6 +27,16 @@ use crate::{
 };
 use core::{cell::Cell, marker::PhantomData, mem::offset_of, mem::ManuallyDrop, ptr::NonNull};
 
+/// [`to_result`], inline: a read's C calls nearly always succeed, and `to_result` is a call.
+#[inline(always)]
+fn check(ret: crate::ffi::c_int) -> Result {
+    if ret < 0 {
+        Err(Error::from_errno(ret))
+    } else {
+        Ok(())
+    }
+}
+
 /// `ki_flags` bit: the request must not block (`RWF_NOWAIT`, io_uring inline issue).
 pub const IOCB_NOWAIT: u32 = bindings::IOCB_NOWAIT as u32;
 /// `ki_flags` bit: the request will be polled for completion (`RWF_HIPRI`, IOPOLL).
@@ -323,7 +333,7 @@ impl<'a> DioRead<'a> {
     #[inline]
     pub fn write_and_wait(&self) -> Result {
         // SAFETY: The kiocb is valid (type invariant).
-        to_result(unsafe { bindings::kiocb_write_and_wait(self.kiocb.as_raw(), self.state.len) })
+        check(unsafe { bindings::kiocb_write_and_wait(self.kiocb.as_raw(), self.state.len) })
     }
 
     /// Maps the range read with `->iomap_begin`.
@@ -333,7 +343,8 @@ impl<'a> DioRead<'a> {
     /// length, `IOMAP_DIRECT` and `IOMAP_NOWAIT` flags, the caller's `private`). The mapping
     /// is finished with `->iomap_end` when the read is submitted or given up. Fails with
     /// `EOPNOTSUPP` without `->iomap_begin`, or with the file system's error.
-    #[inline]
+    // Once per read, from one caller: inlined, not a call in the path.
+    #[inline(always)]
     pub fn map(self) -> Result<MappedRead<'a>> {
         // Lazily: building the error is a call, which `ok_or` would make on every read.
         let begin = self
@@ -356,7 +367,7 @@ impl<'a> DioRead<'a> {
         // SAFETY: The inode is valid and `it` is this read's `struct iomap_iter`, with zeroed
         // iomap and srcmap, which stays where it is until the read returns; the length is at
         // most a request's, which fits `loff_t`.
-        to_result(unsafe {
+        check(unsafe {
             begin(
                 it.inode,
                 it.pos,
@@ -400,7 +411,8 @@ impl<'a> MappedRead<'a> {
     /// kiocb's priority, `REQ_NOWAIT` for an `IOCB_NOWAIT` read (whose allocation does not
     /// sleep either: `EAGAIN` if it would), and room for the buffer's pages. Fails with
     /// `EINVAL` if the mapping has no block device.
-    #[inline]
+    // Once per read, from one caller: inlined, not a call in the path.
+    #[inline(always)]
     pub fn alloc_bio<'s, D: Send>(&self, set: &'s DioBioSet<D>, data: D) -> Result<DioBio<'s, D>> {
         let req = &self.req;
         let map = self.iomap();
@@ -434,7 +446,8 @@ impl<'a> MappedRead<'a> {
     /// Returns `false`, with nothing pinned and the iterator as it was, if only part of the
     /// buffer fit. Fails with `EFAULT` for unmapped user memory and `EINVAL` for misaligned
     /// segments.
-    #[inline]
+    // Once per read, from one caller: inlined, not a call in the path.
+    #[inline(always)]
     pub fn pin_pages<D>(&mut self, bio: &mut DioBio<'_, D>, len_align_mask: u32) -> Result<bool> {
         let req = &mut self.req;
         // SAFETY: The buffer of a direct-I/O read in progress stays valid until the read
@@ -458,7 +471,8 @@ impl<'a> MappedRead<'a> {
     /// then returns `-EIOCBQUEUED`. An `IOCB_HIPRI` read is submitted for polling. Fails with
     /// `EINVAL` if the bio does not hold the buffer, and with the error of creating the super
     /// block's completion workqueue.
-    #[inline]
+    // Once per read, from one caller: inlined, not a call in the path.
+    #[inline(always)]
     pub fn submit<D: Send + 'static>(self, bio: DioBio<'a, D>) -> Result<Submitted<'a, D>> {
         let req = self.req;
         let len = req.state.len;
