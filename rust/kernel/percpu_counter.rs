@@ -9,7 +9,7 @@ use core::ptr::NonNull;
 
 /// `N` statistics counters, each a `u64` per CPU.
 ///
-/// [`PerCpuCounters::add`] adds to the current CPU's slot only: on x86-64 it is one
+/// [`PerCpuCounters::add`] adds to the current CPU's slot only: on SMP x86-64 it is one
 /// `add` to a `%gs`-relative address, which preemption cannot split (no lock, no atomic,
 /// no call, no batch to fold into a shared total, and 64 bits do not wrap).
 /// [`PerCpuCounters::sum`] adds up every possible CPU's slot when read, so a reader may
@@ -50,9 +50,10 @@ impl<const N: usize> PerCpuCounters<N> {
         assert!(i < N);
         // A per-CPU address (an offset from each CPU's per-CPU base), not a plain pointer.
         let p = self.ptr.as_ptr().wrapping_add(i);
-        #[cfg(CONFIG_X86_64)]
-        // SAFETY: `p` is a per-CPU address of this allocation (type invariant, `i < N`); `%gs`
-        // holds the current CPU's per-CPU base, so this is `this_cpu_add(*p, v)`: one
+        // Uniprocessor x86-64 kernels address per-CPU data without `%gs` (kunit.py's are UP).
+        #[cfg(all(CONFIG_X86_64, CONFIG_SMP))]
+        // SAFETY: `p` is a per-CPU address of this allocation (type invariant, `i < N`); on SMP
+        // `%gs` holds the current CPU's per-CPU base, so this is `this_cpu_add(*p, v)`: one
         // instruction that preemption or an interrupt cannot split.
         unsafe {
             core::arch::asm!(
@@ -62,7 +63,7 @@ impl<const N: usize> PerCpuCounters<N> {
                 options(nostack),
             )
         };
-        #[cfg(not(CONFIG_X86_64))]
+        #[cfg(not(all(CONFIG_X86_64, CONFIG_SMP)))]
         // SAFETY: As above, through the C `this_cpu_add()`.
         unsafe {
             bindings::this_cpu_add_u64(p.cast(), v)
