@@ -465,7 +465,7 @@ impl<'a> MappedRead<'a> {
 
     /// Submits the read's bio, which must hold the whole buffer.
     ///
-    /// `->iomap_end` runs first (as `__iomap_dio_read_simple()` does it), then a synchronous
+    /// `->iomap_end` runs first (as in the v5 series' `iomap_dio_simple()`), then a synchronous
     /// read is waited for here and comes back [`Submitted::Done`], and an asynchronous one
     /// is [`Submitted::Queued`] and completes through [`SimpleDioRead::end_io`]; the read
     /// then returns `-EIOCBQUEUED`. An `IOCB_HIPRI` read is submitted for polling. Fails with
