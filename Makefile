@@ -9,6 +9,8 @@
 #                  plugin counts them); PROFILE_* variables, see scripts/profile
 #   make compare   instructions per read against Linux 7.3's C path (upstream),
 #                  m and y builds, raw device, ext4, XFS; tables in docs/compare
+#   make fstests   fstests' direct-I/O tests on ext4 and XFS at knob 1 and 0 (not part
+#                  of make test; tens of minutes); FSTESTS_* variables, see scripts/fstests
 #   make check     quality gates: checkpatch, rustfmt, clippy, W=1, patch series
 #   make patches   git format-patch series for a pristine 7.2 tree (out/patches)
 #   make shell     interactive guest
@@ -24,7 +26,7 @@ export SDIO_VARIANT := $(if $(filter 1,$(DEBUG)),debug,$(if $(filter 1,$(INLINE_
 export SDIO_FULL := $(FULL)
 export SDIO_CHECK := $(if $(filter 0,$(CHECK)),0,1)
 
-.PHONY: all build run test bench profile compare check patches series-test shell clean
+.PHONY: all build run test bench profile compare fstests check patches series-test shell clean
 
 all: build
 
@@ -46,6 +48,9 @@ profile: build
 
 compare:
 	scripts/compare
+
+fstests: build
+	scripts/fstests
 
 check:
 	scripts/check

@@ -251,6 +251,8 @@ impl SimpleDioPath {
     ///
     /// From process context when `process_ctx`: pages that writeback cleaned during the read
     /// are dirtied again then (`end_io` defers such reads).
+    // Inlined into each completion: one call less per read.
+    #[inline(always)]
     fn finish(&self, mut done: DioCompletion<'_, SimpleDio>, process_ctx: bool) -> Result<usize> {
         let size = done.data().size;
         let res = match done.status() {
@@ -278,6 +280,8 @@ impl SimpleDioRead for SimpleDioPath {
     type Data = SimpleDio;
     type Reason = Stat;
 
+    // The hook's read trampoline is this function's only caller: inlined into it.
+    #[inline(always)]
     fn read<'a>(&'a self, req: DioRead<'a>) -> Result<Outcome<Stat>> {
         let inode = req.inode();
         let sb = inode.super_block();
@@ -352,6 +356,8 @@ impl SimpleDioRead for SimpleDioPath {
         self.stats.count(reason);
     }
 
+    // As `read`.
+    #[inline(always)]
     fn end_io<'a>(&'a self, done: DioCompletion<'a, SimpleDio>) {
         let needs_work =
             done.status().is_err() || (done.data().user_backed && !done.pages_all_dirty());

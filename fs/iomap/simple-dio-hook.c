@@ -87,14 +87,45 @@ static void simple_update_key(void)
 		static_branch_disable(&iomap_simple_dio_key);
 }
 
+/**
+ * iomap_simple_dio_fallback - read with the generic path
+ * @iocb: the read, as iomap_dio_rw() got it
+ * @iter: its destination, untouched
+ * @ops: the file system's mapping operations
+ * @private: the file system's data for them
+ * @dio_flags: the iomap_dio_rw() flags
+ *
+ * What a simple path does with a read it does not serve (and what a read gets
+ * while no path can take it): iomap_dio_rw() without the hook.
+ *
+ * Return: what iomap_dio_rw() returns.
+ */
+ssize_t iomap_simple_dio_fallback(struct kiocb *iocb, struct iov_iter *iter,
+				  const struct iomap_ops *ops, void *private,
+				  unsigned int dio_flags)
+{
+	struct iomap_dio *dio;
+
+	dio = __iomap_dio_rw(iocb, iter, ops, NULL, dio_flags, private, 0);
+	if (IS_ERR_OR_NULL(dio))
+		return PTR_ERR_OR_ZERO(dio);
+	return iomap_dio_complete(dio);
+}
+EXPORT_SYMBOL_GPL(iomap_simple_dio_fallback);
+
+/*
+ * Called by iomap_dio_rw() for each read without dops or done_before while the
+ * key is on; the path serves it or calls iomap_simple_dio_fallback().
+ */
 ssize_t iomap_simple_dio_read(struct kiocb *iocb, struct iov_iter *iter,
 			      const struct iomap_ops *ops, void *private,
 			      unsigned int dio_flags)
 {
 	ssize_t ret;
 
-	if (!simple_tryget())
-		return -ENOTBLK;
+	if (unlikely(!simple_tryget()))
+		return iomap_simple_dio_fallback(iocb, iter, ops, private,
+						 dio_flags);
 	ret = simple_ops->read(simple_data, iocb, iter, ops, private,
 			       dio_flags);
 	simple_put();

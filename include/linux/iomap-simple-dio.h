@@ -4,8 +4,8 @@
  *
  * A path registers itself here with its operations and a data pointer that every
  * callback gets back. While it is registered and /sys/kernel/iomap/simple_read
- * is 1, iomap_dio_rw() offers each read without dops or done_before to it first
- * and goes on to __iomap_dio_rw() when it answers -ENOTBLK.
+ * is 1, iomap_dio_rw() hands each read without dops or done_before to it (a tail
+ * call); what it does not serve, it reads with iomap_simple_dio_fallback().
  *
  * When the path is a module, every call, in-flight bio and queued completion work
  * holds a reference on the registration, and the bio and work callbacks run
@@ -29,8 +29,9 @@ struct work_struct;
 
 /**
  * struct iomap_simple_dio_ops - a simple direct-I/O read path
- * @read: serve a read, or return -ENOTBLK to hand it to the generic path
- *	untouched; -EIOCBQUEUED when it completes asynchronously
+ * @read: serve a read, or hand it untouched to iomap_simple_dio_fallback();
+ *	return what iomap_dio_rw() returns (-EIOCBQUEUED when it completes
+ *	asynchronously)
  * @end_io: completion of a bio submitted with iomap_simple_dio_submit()
  * @complete_work: work queued with iomap_simple_dio_queue_work()
  *
@@ -44,11 +45,10 @@ struct iomap_simple_dio_ops {
 	void (*complete_work)(void *data, struct work_struct *work);
 };
 
-#if IS_ENABLED(CONFIG_IOMAP_SIMPLE_DIO)
-DECLARE_STATIC_KEY_FALSE(iomap_simple_dio_key);
-
+/* Declared whatever the config: iomap_dio_rw() calls only what is built. */
 int iomap_simple_dio_register(const struct iomap_simple_dio_ops *ops,
 			      void *data);
+/* Built in, a path cannot unregister: only a module has it. */
 #if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
 void iomap_simple_dio_unregister(const struct iomap_simple_dio_ops *ops);
 #endif
@@ -62,6 +62,12 @@ void iomap_simple_dio_trace_complete(struct kiocb *iocb, int error,
 ssize_t iomap_simple_dio_read(struct kiocb *iocb, struct iov_iter *iter,
 			      const struct iomap_ops *ops, void *private,
 			      unsigned int dio_flags);
+ssize_t iomap_simple_dio_fallback(struct kiocb *iocb, struct iov_iter *iter,
+				  const struct iomap_ops *ops, void *private,
+				  unsigned int dio_flags);
+
+#if IS_ENABLED(CONFIG_IOMAP_SIMPLE_DIO)
+DECLARE_STATIC_KEY_FALSE(iomap_simple_dio_key);
 
 /* True when a simple path is registered and the sysfs knob is 1. */
 static inline bool iomap_simple_dio_active(void)
@@ -72,15 +78,6 @@ static inline bool iomap_simple_dio_active(void)
 static inline bool iomap_simple_dio_active(void)
 {
 	return false;
-}
-
-static inline ssize_t iomap_simple_dio_read(struct kiocb *iocb,
-					    struct iov_iter *iter,
-					    const struct iomap_ops *ops,
-					    void *private,
-					    unsigned int dio_flags)
-{
-	return -ENOTBLK;
 }
 #endif
 

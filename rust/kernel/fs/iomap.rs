@@ -747,8 +747,8 @@ impl<T: SimpleDioRead> Vtable<T> {
         complete_work: Some(Self::complete_work),
     };
 
-    /// The hook's `->read`: offers the read to `T::read` and turns its outcome into the
-    /// return value of `iomap_dio_rw()`.
+    /// The hook's `->read`: offers the read to `T::read`, and reads what it declines with the
+    /// generic path.
     ///
     /// # Safety
     ///
@@ -762,10 +762,37 @@ impl<T: SimpleDioRead> Vtable<T> {
         private: *mut c_void,
         dio_flags: u32,
     ) -> isize {
+        // SAFETY: The caller's guarantees.
+        match unsafe { Self::offer(data, iocb, iter, ops, private, dio_flags) } {
+            Some(ret) => ret,
+            // SAFETY: The arguments of the `iomap_dio_rw()` call, whose request `offer` left
+            // untouched.
+            None => unsafe {
+                bindings::iomap_simple_dio_fallback(iocb, iter, ops, private, dio_flags)
+            },
+        }
+    }
+
+    /// Offers a read to `T::read`: returns what `iomap_dio_rw()` returns for it, or `None`
+    /// when it declined, with the request as it was.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Vtable::read`].
+    // Once per read, from `read` (and a test): inlined.
+    #[inline(always)]
+    unsafe fn offer(
+        data: *mut c_void,
+        iocb: *mut bindings::kiocb,
+        iter: *mut bindings::iov_iter,
+        ops: *const bindings::iomap_ops,
+        private: *mut c_void,
+        dio_flags: u32,
+    ) -> Option<isize> {
         // SAFETY: The hook passes the arguments of `iomap_dio_rw()`, valid for the call.
         // A write (`ITER_SOURCE`) is not ours: hand it back before wrapping the iterator.
         if unsafe { (*iter).data_source } != (bindings::ITER_DEST != 0) {
-            return ENOTBLK.to_errno() as isize;
+            return None;
         }
         // SAFETY: `data` is the registered context, alive until every call has returned.
         let this = unsafe { &*data.cast::<T>() };
@@ -799,14 +826,14 @@ impl<T: SimpleDioRead> Vtable<T> {
         });
         if state.queued {
             // The completion owns the request now: touch nothing of it.
-            return EIOCBQUEUED.to_errno() as isize;
+            return Some(EIOCBQUEUED.to_errno() as isize);
         }
         if state.submitted {
             // A synchronous read: its completion decided the result.
-            return sync_ret.get();
+            return Some(sync_ret.get());
         }
-        // Given up before submission: undo what the path left open, so that the generic
-        // path gets the request as it was.
+        // Given up before submission: undo what the path left open, so that the caller (or
+        // the generic path) gets the request as it was.
         // SAFETY: The iterator is valid for the call; the path's borrow of it has ended.
         let iter = unsafe { IovIterDest::from_raw(iter) };
         let advanced = state.len - iter.len();
@@ -831,14 +858,18 @@ impl<T: SimpleDioRead> Vtable<T> {
             unsafe { bindings::inode_dio_end(inode) };
         }
         match res {
-            Ok(Outcome::Done(n)) => n as isize,
-            // Only `submit` makes a `Queued`, and it set `queued`.
-            Ok(Outcome::Queued(_)) => EIOCBQUEUED.to_errno() as isize,
+            Ok(Outcome::Done(n)) => Some(n as isize),
+            // Only `submit` makes a `Queued`, and it set `queued`: not reached.
+            Ok(Outcome::Queued(_)) => Some(EIOCBQUEUED.to_errno() as isize),
             Ok(Outcome::Declined(why)) => {
                 this.declined(why);
-                ENOTBLK.to_errno() as isize
+                None
             }
-            Err(e) => e.to_errno() as isize,
+            // The generic path's way of saying the same.
+            Err(e) if e == ENOTBLK => None,
+            // Nothing was queued: nothing would ever complete the read.
+            Err(e) if e == EIOCBQUEUED => Some(EIO.to_errno() as isize),
+            Err(e) => Some(e.to_errno() as isize),
         }
     }
 
@@ -1066,7 +1097,7 @@ mod tests {
         END_WRITTEN.store(-1, Ordering::Relaxed);
         // SAFETY: The arguments are those a read of `LEN` bytes at `POS` would get.
         let ret = unsafe {
-            Vtable::<MapThenDecline>::read(
+            Vtable::<MapThenDecline>::offer(
                 core::ptr::from_ref(&path).cast_mut().cast(),
                 &mut *kiocb,
                 &mut iter,
@@ -1075,7 +1106,7 @@ mod tests {
                 0,
             )
         };
-        assert_eq!(ret, ENOTBLK.to_errno() as isize);
+        assert_eq!(ret, None);
         assert_eq!(path.declined.load(Ordering::Relaxed), 1);
         assert_eq!(BEGIN_OK.load(Ordering::Relaxed), 1);
         assert_eq!(END_OK.load(Ordering::Relaxed), 1);

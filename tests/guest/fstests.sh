@@ -1,0 +1,72 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# make fstests, guest side: run fstests' ./check for each test of a list on one file
+# system, at each knob value given, test device /dev/nvme0n1, scratch /dev/nvme1n1.
+# Each test runs alone (one ./check per test) so that the hits counter's delta and the
+# kernel warnings belong to it. Writes one line per test to /run/sdio/out/fstests.tsv:
+#   fs knob test status(pass|fail|notrun) hits seconds warnings
+# and check's results (check.log, .out.bad, .full and .dmesg of failures) under
+# /run/sdio/out/<fs>-knob<k>/. Exits 0 when every test ran to a verdict.
+# Arguments: FS "KNOBS" TEST...
+fs=$1 knobs=$2
+shift 2
+STATS=/sys/kernel/debug/iomap_simple_dio/stats
+out=/run/sdio/out
+
+if [ -f /run/sdio/modules/iomap_simple_dio.ko ] && [ ! -f "$STATS" ]; then
+	insmod /run/sdio/modules/iomap_simple_dio.ko || exit 1
+fi
+[ -f "$STATS" ] || { echo "fstests: the simple path is not registered"; exit 1; }
+hits() { awk '$1 == "hits" { print $2 }' "$STATS"; }
+
+# fstests writes next to itself: run a copy on tmpfs.
+cp -a /var/lib/xfstests /tmp/xfstests || exit 1
+cd /tmp/xfstests || exit 1
+mkdir -p /tmp/mnt/test /tmp/mnt/scratch
+cat >local.config <<EOF
+export FSTYP=$fs
+export TEST_DEV=/dev/nvme0n1
+export TEST_DIR=/tmp/mnt/test
+export SCRATCH_DEV=/dev/nvme1n1
+export SCRATCH_MNT=/tmp/mnt/scratch
+EOF
+case $fs in
+xfs) mkfs.xfs -q -f /dev/nvme0n1 || exit 1 ;;
+*) mkfs."$fs" -q -F /dev/nvme0n1 || exit 1 ;;
+esac
+
+warn_re='WARNING:|BUG:|Oops|KASAN:|Call Trace|possible circular locking|INFO: task .* blocked'
+for knob in $knobs; do
+	echo "$knob" >/sys/kernel/iomap/simple_read || exit 1
+	res=$out/$fs-knob$knob
+	mkdir -p "$res"
+	for t in "$@"; do
+		dmesg >/tmp/dmesg.before
+		h0=$(hits)
+		s0=$(date +%s)
+		RESULT_BASE=$res ./check "$t" >"$res/${t%%/*}-${t##*/}.check" 2>&1
+		rc=$?
+		s=$(($(date +%s) - s0))
+		h=$(($(hits) - h0))
+		dmesg >/tmp/dmesg.after
+		w=$(diff /tmp/dmesg.before /tmp/dmesg.after | grep -E -c "$warn_re")
+		if [ -f "$res/$t.notrun" ]; then
+			st=notrun
+		elif [ $rc = 0 ] && [ ! -f "$res/$t.out.bad" ] && [ ! -f "$res/$t.dmesg" ]; then
+			st=pass
+			rm -f "$res/$t.full"
+		else
+			st=fail
+			diff /tmp/dmesg.before /tmp/dmesg.after >"$res/$t.kernel-log"
+		fi
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$fs" "$knob" "$t" "$st" "$h" "$s" "$w" \
+			>>"$out/fstests.tsv"
+		msg="fstests: $fs knob $knob $t: $st, $h hits, ${s}s"
+		[ "$w" = 0 ] || msg="$msg, $w kernel warning lines"
+		echo "$msg"
+	done
+done
+# The test file system must still be clean.
+umount /tmp/mnt/test 2>/dev/null
+umount /tmp/mnt/scratch 2>/dev/null
+exit 0
