@@ -136,7 +136,8 @@ fn check_request(r: &Request) -> Result<(), Stat> {
     if r.dio_flags & declined != 0 {
         return Err(Stat::DioFlags);
     }
-    if r.pos < 0 || i128::from(r.pos) + r.count as i128 > i128::from(r.i_size) {
+    // `count` is at most `max_read_bytes()`, far below `i64::MAX`.
+    if r.pos < 0 || r.pos.checked_add(r.count as i64).is_none_or(|end| end > r.i_size) {
         return Err(Stat::BeyondEof);
     }
     if r.encrypted {

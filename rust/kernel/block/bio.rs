@@ -318,6 +318,8 @@ impl<'a, D> Bio<'a, D> {
     /// The memory `iter` describes must stay valid until the bio is dropped, as the device
     /// writes to it: the buffer of a direct-I/O request in progress is, until the request
     /// completes.
+    // Once per read: inlined, with an inline error check (`to_result` is a call).
+    #[inline(always)]
     pub unsafe fn add_iter_pages(
         &mut self,
         iter: &mut IovIterDest<'_>,
@@ -325,7 +327,7 @@ impl<'a, D> Bio<'a, D> {
     ) -> Result {
         // SAFETY: We own the bio, which is not submitted, and `iter` is valid; the device the
         // bio targets is valid while the bio exists.
-        to_result(unsafe {
+        let ret = unsafe {
             let bdev = (*self.as_raw()).bi_bdev;
             bindings::bio_iov_iter_get_pages(
                 self.as_raw(),
@@ -333,7 +335,11 @@ impl<'a, D> Bio<'a, D> {
                 bindings::bdev_dma_alignment(bdev),
                 len_align_mask,
             )
-        })
+        };
+        if ret < 0 {
+            return Err(Error::from_errno(ret));
+        }
+        Ok(())
     }
 
     /// Marks the bio's pages dirty, before a read into user memory.
@@ -360,7 +366,8 @@ impl<'a, D> Bio<'a, D> {
                 let bv = &*vecs.add(i);
                 let first = bv.bv_offset as usize / crate::page::PAGE_SIZE;
                 let last = (bv.bv_offset + bv.bv_len - 1) as usize / crate::page::PAGE_SIZE;
-                for n in first..=last {
+                // An exclusive range: `first..=last` iterates with extra state and branches.
+                for n in first..last + 1 {
                     if !bindings::PageDirty(bv.bv_page.add(n)) {
                         return false;
                     }
@@ -376,12 +383,12 @@ impl<'a, D> Bio<'a, D> {
     /// or dropping the bio after it, unpins nothing more.
     pub fn release_pages(&mut self, mark_dirty: bool) {
         let bio = self.as_raw();
-        // SAFETY: The bio is valid and owned. `bio_release_pages()` unpins only while
-        // `BIO_PAGE_PINNED` is set and does not clear it: clearing it here makes every pin be
-        // dropped exactly once.
+        // SAFETY: The bio is valid and owned. This is `bio_release_pages()`, which unpins only
+        // while `BIO_PAGE_PINNED` is set and does not clear it: clearing it here makes every pin
+        // be dropped exactly once.
         unsafe {
             if (*bio).bi_flags & BIO_PAGE_PINNED != 0 {
-                bindings::bio_release_pages(bio, mark_dirty);
+                bindings::__bio_release_pages(bio, mark_dirty);
                 (*bio).bi_flags &= !BIO_PAGE_PINNED;
             }
         }
@@ -390,10 +397,15 @@ impl<'a, D> Bio<'a, D> {
     /// Submits the bio and waits for it to complete, then returns its status.
     ///
     /// It may sleep: only from process context.
+    #[inline]
     pub fn submit_wait(&mut self) -> Result {
         // SAFETY: The bio is valid and owned; `submit_bio_wait` returns after completion, so
         // the bio is ours again.
-        to_result(unsafe { bindings::submit_bio_wait(self.as_raw()) })
+        let ret = unsafe { bindings::submit_bio_wait(self.as_raw()) };
+        if ret < 0 {
+            return Err(Error::from_errno(ret));
+        }
+        Ok(())
     }
 }
 

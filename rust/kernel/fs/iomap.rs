@@ -129,8 +129,16 @@ impl<'b> Iomap<'b> {
     /// Returns whether the mapping covers all of `[pos, pos + len)`.
     #[inline]
     pub fn covers(&self, pos: i64, len: u64) -> bool {
-        let end = i128::from(self.map.offset) + i128::from(self.map.length);
-        self.map.offset <= pos && end >= i128::from(pos) + i128::from(len)
+        // Without 128-bit arithmetic: `pos` lies `skip` bytes into the mapping, which has
+        // `length - skip` bytes left from there.
+        match pos.checked_sub(self.map.offset) {
+            Some(skip) if skip >= 0 => self
+                .map
+                .length
+                .checked_sub(skip as u64)
+                .is_some_and(|left| left >= len),
+            _ => false,
+        }
     }
 
     /// Returns the device sector where file offset `pos` lives (`iomap_sector`).
@@ -649,6 +657,8 @@ impl<'a, D: Send + 'static> DioCompletion<'a, D> {
         res
     }
 
+    // Once per completion: inlined into it.
+    #[inline(always)]
     fn finish(bio: Bio<'a, DioRequest<D>>, res: &Result<usize>) {
         let req = bio.data();
         let (kiocb, inode, sync_ret, polled) = (
