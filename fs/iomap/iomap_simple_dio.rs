@@ -330,19 +330,17 @@ impl SimpleDioRead for SimpleDioPath {
             size: count as u32,
             user_backed,
         };
-        let mut bio = req
+        let bio = req
             .alloc_bio(&self.bioset, data)
             .map_err(|e| self.count_again(e))?;
-        match req.pin_pages(&mut bio, alignment - 1) {
-            Ok(true) => {}
-            Ok(false) => return Ok(Outcome::Declined(Stat::PinShort)),
-            Err(e) => {
-                if e == EINVAL {
-                    self.stats.count(Stat::Unaligned);
-                }
-                return Err(e);
+        let pinned = req.pin_pages(bio, alignment - 1).inspect_err(|&e| {
+            if e == EINVAL {
+                self.stats.count(Stat::Unaligned);
             }
-        }
+        })?;
+        let Some(mut bio) = pinned else {
+            return Ok(Outcome::Declined(Stat::PinShort));
+        };
         if user_backed {
             bio.set_pages_dirty();
         }

@@ -167,13 +167,16 @@ impl<'b> Iomap<'b> {
 /// `kiocb` and `inode` are those of the request the bio reads for, valid until it completes.
 /// `sync_ret` is null for an asynchronous request, and otherwise points to the slot where the
 /// reading thread, which waits for the bio, takes the result from.
+// `repr(C)` with the uninitialised work item last: in between initialised fields, the
+// compiler fills it with zeroes when it merges their stores.
+#[repr(C)]
 pub struct DioRequest<D> {
     kiocb: NonNull<bindings::kiocb>,
     inode: NonNull<bindings::inode>,
     sync_ret: *const Cell<isize>,
     polled: bool,
-    work: Opaque<bindings::work_struct>,
     data: D,
+    work: Opaque<bindings::work_struct>,
 }
 
 // SAFETY: The raw pointers are those of a request, which may complete on any CPU; `sync_ret`
@@ -197,6 +200,28 @@ impl<D> DioBio<'_, D> {
     #[inline]
     pub fn data_mut(&mut self) -> &mut D {
         &mut self.0.data_mut().data
+    }
+
+    /// Returns the number of bytes the bio reads.
+    #[inline]
+    pub fn size(&self) -> u32 {
+        self.0.size()
+    }
+}
+
+/// A bio that holds the whole buffer of its read, from [`MappedRead::pin_pages`]: ready for
+/// [`MappedRead::submit`].
+///
+/// # Invariants
+///
+/// The bio holds exactly the buffer of the read it was pinned for, which is not empty.
+pub struct PinnedDioBio<'a, D>(Bio<'a, DioRequest<D>>);
+
+impl<D> PinnedDioBio<'_, D> {
+    /// Returns the path's data of the read.
+    #[inline]
+    pub fn data(&self) -> &D {
+        &self.0.data().data
     }
 
     /// Returns the number of bytes the bio reads.
@@ -430,8 +455,9 @@ impl<'a> MappedRead<'a> {
         // SAFETY: The iterator is valid (type invariant).
         let nr_vecs = unsafe {
             bindings::bio_iov_vecs_to_alloc(req.iter_raw(), bindings::BIO_MAX_VECS as i32)
-        }
-        .clamp(0, bindings::BIO_MAX_VECS as i32) as u16;
+        };
+        // In `0..=BIO_MAX_VECS`; anything else would fit no bio, and the allocation would fail.
+        let nr_vecs = u16::try_from(nr_vecs).unwrap_or(u16::MAX);
         let dio = DioRequest {
             kiocb: NonNull::new(req.kiocb.as_raw()).ok_or(EINVAL)?,
             inode: NonNull::new(req.inode.as_raw()).ok_or(EINVAL)?,
@@ -451,42 +477,45 @@ impl<'a> MappedRead<'a> {
 
     /// Pins the whole buffer into `bio`; every segment length must satisfy `len_align_mask`.
     ///
-    /// Returns `false`, with nothing pinned and the iterator as it was, if only part of the
+    /// Returns `None`, with the bio dropped and the iterator as it was, if only part of the
     /// buffer fit. Fails with `EFAULT` for unmapped user memory and `EINVAL` for misaligned
     /// segments.
     // Once per read, from one caller: inlined, not a call in the path.
     #[inline(always)]
-    pub fn pin_pages<D>(&mut self, bio: &mut DioBio<'_, D>, len_align_mask: u32) -> Result<bool> {
+    pub fn pin_pages<'s, D>(
+        &mut self,
+        mut bio: DioBio<'s, D>,
+        len_align_mask: u32,
+    ) -> Result<Option<PinnedDioBio<'s, D>>> {
         let req = &mut self.req;
         // SAFETY: The buffer of a direct-I/O read in progress stays valid until the read
         // completes, and the bio is submitted for this read or dropped before.
         unsafe { bio.0.add_iter_pages(req.iter, len_align_mask) }?;
         let got = bio.size() as usize;
-        if got != req.state.len {
-            bio.0.release_pages(false);
+        if got != req.state.len || got == 0 {
+            // Dropping the bio unpins what it holds.
+            drop(bio);
             // SAFETY: `add_iter_pages` advanced the iterator by exactly `got` bytes.
             unsafe { req.iter.revert(got) };
-            return Ok(false);
+            return Ok(None);
         }
-        Ok(true)
+        // INVARIANT: The bio holds the whole buffer of this read, which is not empty.
+        Ok(Some(PinnedDioBio(bio.0)))
     }
 
-    /// Submits the read's bio, which must hold the whole buffer.
+    /// Submits the read's bio, which holds the whole buffer.
     ///
     /// `->iomap_end` runs first (as in the v5 series' `iomap_dio_simple()`), then a synchronous
     /// read is waited for here and comes back [`Submitted::Done`], and an asynchronous one
     /// is [`Submitted::Queued`] and completes through [`SimpleDioRead::end_io`]; the read
     /// then returns `-EIOCBQUEUED`. An `IOCB_HIPRI` read is submitted for polling. Fails with
-    /// `EINVAL` if the bio does not hold the buffer, and with the error of creating the super
-    /// block's completion workqueue.
+    /// the error of creating the super block's completion workqueue.
     // Once per read, from one caller: inlined, not a call in the path.
     #[inline(always)]
-    pub fn submit<D: Send + 'static>(self, bio: DioBio<'a, D>) -> Result<Submitted<'a, D>> {
+    pub fn submit<D: Send + 'static>(self, bio: PinnedDioBio<'a, D>) -> Result<Submitted<'a, D>> {
         let req = self.req;
+        // The bio holds the whole buffer (invariant of `PinnedDioBio`): `len` bytes.
         let len = req.state.len;
-        if bio.size() as usize != len || len == 0 {
-            return Err(EINVAL);
-        }
         let mut bio = bio.0;
         let sync = req.kiocb.is_sync();
         if !sync {
