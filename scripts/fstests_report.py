@@ -9,12 +9,27 @@ each (scripts/fstests exits 1 on them).
 """
 import argparse
 import collections
+import os
 
 # Why a test cannot run or pass here whatever the knob (read from its .notrun or
 # seen in its output): kept short, one line per known cause.
 KNOWN = {
-    "generic/760": "needs CONFIG_TRANSPARENT_HUGEPAGE (fsx on huge pages); the guest kernel has none",
+    "generic/760": "not run: needs CONFIG_TRANSPARENT_HUGEPAGE (fsx on huge pages), which "
+                   "the guest kernel leaves out (it is not cheap: most of mm rebuilds)",
 }
+
+
+def notrun_reason(res, fs, knobs, test):
+    """The first line of the test's .notrun file at any knob (fstests' own reason)."""
+    for k in knobs:
+        try:
+            with open(os.path.join(res, fs, "out", f"{fs}-knob{k}", test + ".notrun")) as f:
+                line = f.readline().strip()
+                if line:
+                    return line
+        except OSError:
+            pass
+    return None
 
 
 def main():
@@ -26,18 +41,22 @@ def main():
     ap.add_argument("tests", nargs="+")
     a = ap.parse_args()
     knobs = a.knobs.split()
+    # scripts/fstests keeps each file system's run directory next to the TSV.
+    res = os.path.dirname(os.path.abspath(a.tsv))
     rows = collections.OrderedDict()
     fss = []
     try:
         with open(a.tsv) as f:
             for line in f:
                 p = line.rstrip("\n").split("\t")
-                if len(p) != 7:
+                if len(p) == 7:
+                    p.append("")
+                if len(p) != 8:
                     continue
-                fs, knob, test, status, hits, secs, warns = p
+                fs, knob, test, status, hits, secs, warns, moved = p
                 if fs not in fss:
                     fss.append(fs)
-                rows[(fs, knob, test)] = (status, int(hits), int(secs), int(warns))
+                rows[(fs, knob, test)] = (status, int(hits), int(secs), int(warns), moved)
     except FileNotFoundError:
         pass
     print(f"# make fstests: fstests ({a.source}) with the simple path on and off\n")
@@ -73,9 +92,15 @@ def main():
             elif st.get("1") == "fail" and st.get("0") == "fail":
                 note = KNOWN.get(test, "fails with the path off as well: see results")
             elif "notrun" in cells:
-                note = KNOWN.get(test, "not run: see its .notrun")
+                why = notrun_reason(res, fs, knobs, test)
+                note = KNOWN.get(test) or (f"not run: {why}" if why else "not run")
             elif st.get("1") == "pass" and r1 and r1[1] == 0:
                 note = "the path served none of its reads"
+            if st.get("1") == "pass" and r1 and r1[4]:
+                # Why the path declined what it did not serve: the counters that moved.
+                why = [c for c in r1[4].split() if not c.startswith("hits=")]
+                if why:
+                    note = (note + "; " if note else "") + " ".join(why)
             print(f"| {test} | " + " | ".join(cells) + f" | {hits} | {secs} | {warns} | {note} |")
         print()
     summary = ", ".join(f"knob {k}: " + ", ".join(

@@ -4,7 +4,7 @@
 # system, at each knob value given, test device /dev/nvme0n1, scratch /dev/nvme1n1.
 # Each test runs alone (one ./check per test) so that the hits counter's delta and the
 # kernel warnings belong to it. Writes one line per test to /run/sdio/out/fstests.tsv:
-#   fs knob test status(pass|fail|notrun) hits seconds warnings
+#   fs knob test status(pass|fail|notrun) hits seconds warnings counters-moved
 # and check's results (check.log, .out.bad, .full and .dmesg of failures) under
 # /run/sdio/out/<fs>-knob<k>/. Exits 0 when every test ran to a verdict.
 # Arguments: FS "KNOBS" TEST...
@@ -42,12 +42,16 @@ for knob in $knobs; do
 	mkdir -p "$res"
 	for t in "$@"; do
 		dmesg >/tmp/dmesg.before
+		cp "$STATS" /tmp/stats.before
 		h0=$(hits)
 		s0=$(date +%s)
 		RESULT_BASE=$res ./check "$t" >"$res/${t%%/*}-${t##*/}.check" 2>&1
 		rc=$?
 		s=$(($(date +%s) - s0))
 		h=$(($(hits) - h0))
+		# Every counter that moved during the test (why reads were declined, too).
+		moved=$(awk 'NR == FNR { b[$1] = $2; next } $2 != b[$1] { printf "%s%s=%d", sep, $1, $2 - b[$1]; sep = " " }' \
+			/tmp/stats.before "$STATS")
 		dmesg >/tmp/dmesg.after
 		w=$(diff /tmp/dmesg.before /tmp/dmesg.after | grep -E -c "$warn_re")
 		if [ -f "$res/$t.notrun" ]; then
@@ -59,8 +63,8 @@ for knob in $knobs; do
 			st=fail
 			diff /tmp/dmesg.before /tmp/dmesg.after >"$res/$t.kernel-log"
 		fi
-		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$fs" "$knob" "$t" "$st" "$h" "$s" "$w" \
-			>>"$out/fstests.tsv"
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$fs" "$knob" "$t" "$st" "$h" "$s" "$w" \
+			"$moved" >>"$out/fstests.tsv"
 		msg="fstests: $fs knob $knob $t: $st, $h hits, ${s}s"
 		[ "$w" = 0 ] || msg="$msg, $w kernel warning lines"
 		echo "$msg"
