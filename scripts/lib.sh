@@ -80,6 +80,9 @@ R_PRISTINE=$R_SDIO/pristine
 R_TREE=$R_SDIO/tree
 R_OBJ=${SDIO_OBJ:-$R_SDIO/obj-$SDIO_VARIANT-$SDIO_SIMPLE_DIO}
 R_GUEST=$R_SDIO/guest
+# The repository's top-level directories that mirror kernel paths: scripts/overlay lays
+# them over the pristine tree, scripts/patches checks each file is in one patch.
+SDIO_KERNEL_DIRS="fs rust include block lib Documentation"
 # The guest root's packages (scripts/guest); make fstests' root adds its own.
 GUEST_PACKAGES="fio e2fsprogs xfsprogs util-linux mount dmsetup kmod busybox procps
 	coreutils findutils grep sed gawk erofs-utils exfatprogs"

@@ -137,7 +137,8 @@ fn check_request(r: &Request) -> Result<(), Stat> {
         return Err(Stat::DioFlags);
     }
     // `count` is at most `max_read_bytes()`, far below `i64::MAX`.
-    if r.pos < 0 || r.pos.checked_add(r.count as i64).is_none_or(|end| end > r.i_size) {
+    let end = r.pos.checked_add(r.count as i64);
+    if r.pos < 0 || end.is_none_or(|end| end > r.i_size) {
         return Err(Stat::BeyondEof);
     }
     if r.encrypted {

@@ -294,6 +294,8 @@ impl<'a, D> Bio<'a, D> {
     }
 
     /// Returns the completion status as a result (`EIO`, `EAGAIN`, ... on failure).
+    // Once per completion: inlined wherever the completion is.
+    #[inline(always)]
     pub fn status(&self) -> Result {
         // SAFETY: The bio is valid (type invariant).
         let status = unsafe { (*self.as_raw()).bi_status };
@@ -353,6 +355,8 @@ impl<'a, D> Bio<'a, D> {
     /// After a read into user memory this is the common case; a page cleaned by writeback
     /// meanwhile must be dirtied again from process context with
     /// [`Bio::release_pages`]`(true)`.
+    // Once per completion: inlined wherever the completion is.
+    #[inline(always)]
     pub fn pages_all_dirty(&self) -> bool {
         let bio = self.as_raw();
         // SAFETY: The bio is valid; `bi_io_vec[..bi_vcnt]` are its initialised vectors. A
@@ -381,6 +385,8 @@ impl<'a, D> Bio<'a, D> {
     ///
     /// `mark_dirty` may sleep (it locks pages): only from process context. Calling it again,
     /// or dropping the bio after it, unpins nothing more.
+    // Once per completion: inlined wherever the completion is.
+    #[inline(always)]
     pub fn release_pages(&mut self, mark_dirty: bool) {
         let bio = self.as_raw();
         // SAFETY: The bio is valid and owned. This is `bio_release_pages()`, which unpins only
@@ -410,6 +416,7 @@ impl<'a, D> Bio<'a, D> {
 }
 
 impl<D> Drop for Bio<'_, D> {
+    #[inline]
     fn drop(&mut self) {
         // Pages still pinned (a bio dropped before or after I/O without an explicit release)
         // must not stay pinned.

@@ -607,7 +607,7 @@ impl<'a, D: Send + 'static> DioCompletion<'a, D> {
     }
 
     /// Returns the result of the bio (`EIO`, `EAGAIN`, ... on failure).
-    #[inline]
+    #[inline(always)]
     pub fn status(&self) -> Result {
         self.bio.status()
     }
@@ -640,13 +640,13 @@ impl<'a, D: Send + 'static> DioCompletion<'a, D> {
     }
 
     /// Returns whether every page read into is still dirty (see [`Bio::pages_all_dirty`]).
-    #[inline]
+    #[inline(always)]
     pub fn pages_all_dirty(&self) -> bool {
         self.bio.pages_all_dirty()
     }
 
     /// Unpins the pages read into, marking them dirty first if `mark_dirty` (which sleeps).
-    #[inline]
+    #[inline(always)]
     pub fn release_pages(&mut self, mark_dirty: bool) {
         self.bio.release_pages(mark_dirty);
     }
