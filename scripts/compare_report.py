@@ -132,6 +132,61 @@ def main():
         md.append("")
     md.append(f"Hits: the module's hit counter over the {n3}-read window (reads served by the "
               f"path; upstream has no counter).")
+
+    # The path's own code, per read: what each kernel runs for a read that the path serves,
+    # against the raw device's own direct-I/O code. Exact per-function counts, free of what
+    # moves the totals between boots (scheduling: see below).
+    def point_funcs(k, target, mode, knob):
+        syms = load_symbols(f"{args.dir}/{k}-{n3}/kallsyms")
+        a = per_function(boots[k][0][(target, mode, knob)][1], syms)
+        b = per_function(boots[k][1][(target, mode, knob)][1], syms)
+        return {key: (b.get(key, 0) - a.get(key, 0)) / (n3 - n1) for key in set(a) | set(b)}
+
+    def is_ours(name):
+        return ("[iomap_simple_dio]" in name or "SimpleDio" in name
+                or name.startswith(("iomap_simple_dio_", "rust_helper_", "_RNvNtCs"))
+                and ("iomap_simple" in name or "rust_helper" in name or "to_result" in name)
+                or name in ("iomap_dio_rw", "simple_end_io", "simple_work"))
+
+    def is_upstream_path(name):
+        return name.startswith(("__iomap_dio_read_simple", "iomap_dio_simple_")) or \
+            name == "bio_check_pages_dirty"
+
+    def is_raw_dio(name):
+        return name.startswith(("blkdev_read_iter", "blkdev_direct_IO", "__blkdev_direct_IO",
+                                "blkdev_bio_end_io")) or name == "bio_check_pages_dirty"
+
+    sched_words = ("sched", "task_fair", "__switch_to", "load_avg", "_entities", "update_curr",
+                   "wake_up", "try_to_wake", "idle", "rq_clock", "enqueue_", "dequeue_",
+                   "pick_", "set_next_task", "place_entity", "finish_task_switch", "resched")
+    md += ["", "## The path's own instructions per read", "",
+           "Everything the path runs itself for a read it serves, summed over its functions "
+           "(exact, unlike the totals above): ours is the module, the hook (`iomap_dio_rw`'s "
+           "test, the trampolines) and the `rust_helper_*` calls; upstream's is "
+           "`__iomap_dio_read_simple`, `iomap_dio_simple_*` and `bio_check_pages_dirty` (its "
+           "inline part in `ext4_file_read_iter`/`xfs_file_read_iter`, ~45, is not separable "
+           "and not included); the raw device's is `blkdev_read_iter`, `blkdev_direct_IO` (and "
+           "its inlined helpers), its end_io and `bio_check_pages_dirty` on the raw point. "
+           "*sched* is the scheduler's share of the total (context switches of fio's "
+           "io_uring waits, idle): under -icount it moves with the timing of the completions "
+           "and differs between kernels and builds by tens of instructions per read.", "",
+           "| point | ours m | ours y | upstream | raw device DIO (m kernel) | sched: m / y / upstream |",
+           "|---|---:|---:|---:|---:|---:|"]
+    for mode, title in MODES:
+        for target in ("ext4", "xfs"):
+            fm = point_funcs("m", target, mode, "1")
+            fy = point_funcs("y", target, mode, "1")
+            fu = point_funcs("upstream", target, mode, "-")
+            fr = point_funcs("m", "raw", mode, "1")
+
+            def total(f, pred):
+                return sum(v for key, v in f.items() if pred(demangle(key)) or pred(key))
+
+            def sched(f):
+                return sum(v for key, v in f.items() if any(w in key for w in sched_words))
+            md.append(f"| {target}, {title} | {total(fm, is_ours):,.0f} | {total(fy, is_ours):,.0f} | "
+                      f"{total(fu, is_upstream_path):,.0f} | {total(fr, is_raw_dio):,.0f} | "
+                      f"{sched(fm):,.0f} / {sched(fy):,.0f} / {sched(fu):,.0f} |")
     open(f"{args.dir}/table.md", "w").write("\n".join(md) + "\n")
 
     # Per function, ext4 io_uring QD 32: ours (m, knob 1) against upstream.
