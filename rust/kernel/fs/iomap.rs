@@ -1100,6 +1100,51 @@ mod tests {
         fn complete_work<'a>(&'a self, _done: DioCompletion<'a, ()>) {}
     }
 
+    /// Returns a mapping of `length` bytes at file offset `offset`, device byte `addr`.
+    fn mapping(offset: i64, length: u64, addr: u64) -> bindings::iomap {
+        // SAFETY: All-zero is a valid `struct iomap` (a hole, null pointers).
+        let mut map: bindings::iomap = unsafe { core::mem::zeroed() };
+        map.offset = offset;
+        map.length = length;
+        map.addr = addr;
+        map
+    }
+
+    /// `Iomap::covers` at the edges, without overflow wherever the numbers are.
+    #[test]
+    fn iomap_covers() {
+        let m = mapping(8192, 8192, 0);
+        let map = Iomap { map: &m };
+        assert!(map.covers(8192, 8192));
+        assert!(map.covers(12288, 4096));
+        assert!(map.covers(16383, 1));
+        assert!(map.covers(8192, 0));
+        assert!(!map.covers(8191, 4096));
+        assert!(!map.covers(12288, 4097));
+        assert!(!map.covers(16384, 1));
+        assert!(!map.covers(-1, 1));
+        assert!(!map.covers(i64::MIN, 1));
+        assert!(!map.covers(i64::MAX, u64::MAX));
+        // A mapping to the end of the address space, and one from a negative offset.
+        let m = mapping(0, u64::MAX, 0);
+        let map = Iomap { map: &m };
+        assert!(map.covers(i64::MAX, 4096));
+        assert!(map.covers(0, u64::MAX));
+        let m = mapping(i64::MIN, u64::MAX, 0);
+        let map = Iomap { map: &m };
+        assert!(!map.covers(i64::MAX, 1));
+    }
+
+    /// `Iomap::sector` is `iomap_sector()`: the device byte of `pos`, in 512-byte sectors.
+    #[test]
+    fn iomap_sector() {
+        let m = mapping(8192, 65536, 1 << 20);
+        let map = Iomap { map: &m };
+        assert_eq!(map.sector(8192), (1 << 20) >> 9);
+        assert_eq!(map.sector(12288), ((1 << 20) + 4096) >> 9);
+        assert_eq!(map.sector(8192 + 512), ((1 << 20) >> 9) + 1);
+    }
+
     /// `->iomap_begin` and `->iomap_end` get an iomap inside a real `struct iomap_iter` of
     /// the read, with the caller's `private` (erofs' `container_of()`), and a declined read
     /// hands the generic path an untouched request.
