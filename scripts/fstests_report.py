@@ -94,13 +94,16 @@ def main():
             elif "notrun" in cells:
                 why = notrun_reason(res, fs, knobs, test)
                 note = KNOWN.get(test) or (f"not run: {why}" if why else "not run")
+            elif st.get("1") == "pass" and r1 and r1[1] == 0 and not r1[4]:
+                note = "no direct-I/O read reached the path (the test writes, or reads buffered)"
             elif st.get("1") == "pass" and r1 and r1[1] == 0:
-                note = "the path served none of its reads"
+                note = "the path declined all of its reads:"
             if st.get("1") == "pass" and r1 and r1[4]:
                 # Why the path declined what it did not serve: the counters that moved.
                 why = [c for c in r1[4].split() if not c.startswith("hits=")]
                 if why:
-                    note = (note + "; " if note else "") + " ".join(why)
+                    sep = " " if note.endswith(":") else "; "
+                    note = (note + sep if note else "other counters: ") + " ".join(why)
             print(f"| {test} | " + " | ".join(cells) + f" | {hits} | {secs} | {warns} | {note} |")
         print()
     summary = ", ".join(f"knob {k}: " + ", ".join(
