@@ -21,12 +21,26 @@ hits() { awk '$1 == "hits" { print $2 }' "$STATS"; }
 
 # generic/250 and 252 stack dm-error over the scratch device: fstests wants
 # /dev/mapper/<name> to be udev's link to /dev/dm-N (it finds /sys/fs/xfs/dm-N through
-# it). Without udev, libdevmapper makes plain nodes itself: enough for ext4, not XFS.
-if [ -x /usr/lib/systemd/systemd-udevd ]; then
-	/usr/lib/systemd/systemd-udevd --daemon || exit 1
-else
-	export DM_DISABLE_UDEV=1
-fi
+# it). The guest runs no udev (its kernel has no AF_UNIX for udevd): libdevmapper makes
+# the nodes itself, and a dmsetup wrapper first on fstests' PATH turns them into links.
+export DM_DISABLE_UDEV=1
+mkdir -p /tmp/fstests-bin
+cat >/tmp/fstests-bin/dmsetup <<'EOF'
+#!/bin/sh
+/usr/sbin/dmsetup "$@"
+rc=$?
+for n in /sys/block/dm-*/dm/name; do
+	[ -e "$n" ] || continue
+	name=$(cat "$n") dm=${n#/sys/block/}
+	dm=${dm%%/*}
+	if [ -b "/dev/mapper/$name" ] && [ ! -L "/dev/mapper/$name" ]; then
+		ln -sf "../$dm" "/dev/mapper/$name.tmp" && mv -f "/dev/mapper/$name.tmp" "/dev/mapper/$name"
+	fi
+done
+exit $rc
+EOF
+chmod +x /tmp/fstests-bin/dmsetup
+export PATH=/tmp/fstests-bin:$PATH
 # fstests writes next to itself: run a copy on tmpfs.
 cp -a /var/lib/xfstests /tmp/xfstests || exit 1
 cd /tmp/xfstests || exit 1
