@@ -62,12 +62,17 @@ pins_released() {
 # two_extents DIR: a file whose two blocks are not contiguous on disk (another file's
 # block was allocated between them); an 8k read of both falls back and is right.
 two_extents() {
-	sdio-check fill "$1/frag" 4096 --seed 4 >/dev/null &&
-		sdio-check fill "$1/wedge" 4096 --seed 1 >/dev/null &&
+	local n
+	# Each file's blocks allocated (sync) before the next is written, so that the wedge
+	# lands right after frag's first block and frag's second block beyond it: without the
+	# syncs, delayed allocation may place both of frag's blocks together first.
+	sdio-check fill "$1/frag" 4096 --seed 4 >/dev/null && sync &&
+		sdio-check fill "$1/wedge" 4096 --seed 1 >/dev/null && sync &&
 		dd if=/dev/zero of="$1/frag" bs=4096 seek=1 count=1 oflag=direct conv=notrunc status=none &&
-		sdio-check write "$1/frag" --off 4096 --len 4096 --seed 4 && sync &&
-		[ "$(filefrag "$1/frag" | awk '{ print $2 }')" -ge 2 ] &&
-		expect_stat fallback_partial_mapping 1 sdio-check read "$1/frag" --len 8k --seed 4
+		sdio-check write "$1/frag" --off 4096 --len 4096 --seed 4 && sync || return 1
+	n=$(filefrag "$1/frag" | awk '{ print $2 }')
+	[ "$n" -ge 2 ] || { echo "set-up: frag has $n extent(s), not 2: $(filefrag -v "$1/frag")"; return 1; }
+	expect_stat fallback_partial_mapping 1 sdio-check read "$1/frag" --len 8k --seed 4
 }
 
 # expect_hits_min MIN CMD...: CMD succeeds and the hit counter grows by MIN or more.
