@@ -63,12 +63,13 @@ pins_released() {
 # block was allocated between them); an 8k read of both falls back and is right.
 two_extents() {
 	local n
-	# Each file's blocks allocated (sync) before the next is written, so that the wedge
-	# lands right after frag's first block and frag's second block beyond it: without the
-	# syncs, delayed allocation may place both of frag's blocks together first.
-	sdio-check fill "$1/frag" 4096 --seed 4 >/dev/null && sync &&
-		sdio-check fill "$1/wedge" 4096 --seed 1 >/dev/null && sync &&
-		dd if=/dev/zero of="$1/frag" bs=4096 seek=1 count=1 oflag=direct conv=notrunc status=none &&
+	# Two written extents that are not physically contiguous, whatever the allocator does:
+	# three blocks, then the middle one collapsed away (its successor moves to block 1,
+	# two blocks from block 0 on disk), then block 1 rewritten in place with its pattern.
+	# (Writing a wedge file in between is not enough: ext4's per-inode preallocation
+	# keeps a file's next block right after its first.)
+	sdio-check fill "$1/frag" 12288 --seed 4 >/dev/null && sync &&
+		fallocate -c -o 4096 -l 4096 "$1/frag" &&
 		sdio-check write "$1/frag" --off 4096 --len 4096 --seed 4 && sync || return 1
 	n=$(filefrag "$1/frag" | awk '{ print $2 }')
 	[ "$n" -ge 2 ] || { echo "set-up: frag has $n extent(s), not 2: $(filefrag -v "$1/frag")"; return 1; }
