@@ -215,25 +215,22 @@ impl<D> DioBio<'_, D> {
 /// # Invariants
 ///
 /// The bio holds exactly the buffer of the read it was pinned for, which is not empty.
-pub struct PinnedDioBio<'a, D>(Bio<'a, DioRequest<D>>);
+pub struct PinnedDioBio<'a, D>(DioBio<'a, D>);
+
+impl<'a, D> core::ops::Deref for PinnedDioBio<'a, D> {
+    type Target = DioBio<'a, D>;
+
+    #[inline]
+    fn deref(&self) -> &DioBio<'a, D> {
+        &self.0
+    }
+}
 
 impl<D> PinnedDioBio<'_, D> {
-    /// Returns the path's data of the read.
-    #[inline]
-    pub fn data(&self) -> &D {
-        &self.0.data().data
-    }
-
-    /// Returns the number of bytes the bio reads.
-    #[inline]
-    pub fn size(&self) -> u32 {
-        self.0.size()
-    }
-
     /// Marks the pinned pages dirty, before a read into user memory.
     #[inline]
     pub fn set_pages_dirty(&mut self) {
-        self.0.set_pages_dirty();
+        self.0 .0.set_pages_dirty();
     }
 }
 
@@ -500,7 +497,7 @@ impl<'a> MappedRead<'a> {
             return Ok(None);
         }
         // INVARIANT: The bio holds the whole buffer of this read, which is not empty.
-        Ok(Some(PinnedDioBio(bio.0)))
+        Ok(Some(PinnedDioBio(bio)))
     }
 
     /// Submits the read's bio, which holds the whole buffer.
@@ -516,7 +513,7 @@ impl<'a> MappedRead<'a> {
         let req = self.req;
         // The bio holds the whole buffer (invariant of `PinnedDioBio`): `len` bytes.
         let len = req.state.len;
-        let mut bio = bio.0;
+        let mut bio = bio.0 .0;
         let sync = req.kiocb.is_sync();
         if !sync {
             // Error completions are deferred to this workqueue: it must exist before the bio
