@@ -44,18 +44,27 @@ impl BlockDevice {
         self.0.get()
     }
 
+    /// Returns the queue limits of the device (`bdev_get_queue(bdev)->limits`).
+    // Read in place, as the C inlines do: a helper call for each limit costs more than
+    // the load it wraps, once per I/O.
+    #[inline]
+    fn limits(&self) -> &bindings::queue_limits {
+        // SAFETY: By the type invariant the block device is valid; its queue is never null
+        // and lives as long as it. The block layer updates the limits only with the queue
+        // frozen, and reads them unlocked, as here.
+        unsafe { &(*(*self.as_raw()).bd_queue).limits }
+    }
+
     /// Returns the smallest unit, in bytes, the device can address.
     #[inline]
     pub fn logical_block_size(&self) -> u32 {
-        // SAFETY: By the type invariant the block device is valid.
-        unsafe { bindings::bdev_logical_block_size(self.as_raw()) }
+        self.limits().logical_block_size
     }
 
     /// Returns the mask that the memory address of a DMA buffer must satisfy.
     #[inline]
     pub fn dma_alignment(&self) -> u32 {
-        // SAFETY: By the type invariant the block device is valid.
-        unsafe { bindings::bdev_dma_alignment(self.as_raw()) }
+        self.limits().dma_alignment
     }
 }
 
@@ -320,28 +329,25 @@ impl<'a, D> Bio<'a, D> {
     /// The memory `iter` describes must stay valid until the bio is dropped, as the device
     /// writes to it: the buffer of a direct-I/O request in progress is, until the request
     /// completes.
-    // Once per read: inlined, with an inline error check (`to_result` is a call).
+    // Once per read: inlined.
     #[inline(always)]
     pub unsafe fn add_iter_pages(
         &mut self,
         iter: &mut IovIterDest<'_>,
         len_align_mask: u32,
     ) -> Result {
-        // SAFETY: We own the bio, which is not submitted, and `iter` is valid; the device the
-        // bio targets is valid while the bio exists.
+        // SAFETY: The device the bio targets is valid while the bio exists.
+        let bdev = unsafe { BlockDevice::from_raw((*self.as_raw()).bi_bdev) };
+        // SAFETY: We own the bio, which is not submitted, and `iter` is valid.
         let ret = unsafe {
-            let bdev = (*self.as_raw()).bi_bdev;
             bindings::bio_iov_iter_get_pages(
                 self.as_raw(),
                 iter.as_raw(),
-                bindings::bdev_dma_alignment(bdev),
+                bdev.dma_alignment(),
                 len_align_mask,
             )
         };
-        if ret < 0 {
-            return Err(Error::from_errno(ret));
-        }
-        Ok(())
+        to_result(ret)
     }
 
     /// Marks the bio's pages dirty, before a read into user memory.
@@ -407,11 +413,7 @@ impl<'a, D> Bio<'a, D> {
     pub fn submit_wait(&mut self) -> Result {
         // SAFETY: The bio is valid and owned; `submit_bio_wait` returns after completion, so
         // the bio is ours again.
-        let ret = unsafe { bindings::submit_bio_wait(self.as_raw()) };
-        if ret < 0 {
-            return Err(Error::from_errno(ret));
-        }
-        Ok(())
+        to_result(unsafe { bindings::submit_bio_wait(self.as_raw()) })
     }
 }
 

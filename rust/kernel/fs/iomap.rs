@@ -27,16 +27,6 @@ use crate::{
 };
 use core::{cell::Cell, marker::PhantomData, mem::offset_of, mem::ManuallyDrop, ptr::NonNull};
 
-/// [`to_result`], inline: a read's C calls nearly always succeed, and `to_result` is a call.
-#[inline(always)]
-fn check(ret: crate::ffi::c_int) -> Result {
-    if ret < 0 {
-        Err(Error::from_errno(ret))
-    } else {
-        Ok(())
-    }
-}
-
 /// `ki_flags` bit: the request must not block (`RWF_NOWAIT`, io_uring inline issue).
 pub const IOCB_NOWAIT: u32 = bindings::IOCB_NOWAIT as u32;
 /// `ki_flags` bit: the request will be polled for completion (`RWF_HIPRI`, IOPOLL).
@@ -176,6 +166,11 @@ pub struct DioRequest<D> {
     sync_ret: *const Cell<isize>,
     polled: bool,
     data: D,
+    // A raw work item rather than `kernel::workqueue::Work`: that one runs a function of the
+    // module, which would drop the registration's reference (`percpu_ref`) and then still
+    // have to return into the module's text, which unloading may free as soon as the count
+    // reaches zero. The hook's C work function calls the path and drops the reference after
+    // it, from built-in code.
     work: Opaque<bindings::work_struct>,
 }
 
@@ -345,9 +340,15 @@ impl<'a> DioRead<'a> {
     /// Returns whether the buffer is user memory (its pages are pinned and must be dirtied).
     #[inline]
     pub fn user_backed(&self) -> bool {
-        // SAFETY: The iterator is valid (type invariant); this is `user_backed_iter()`.
-        let kind = unsafe { (*self.iter_raw()).iter_type };
+        // This is `user_backed_iter()`.
+        let kind = self.iter_type();
         kind == bindings::iter_type_ITER_UBUF as u8 || kind == bindings::iter_type_ITER_IOVEC as u8
+    }
+
+    #[inline]
+    fn iter_type(&self) -> u8 {
+        // SAFETY: The iterator is valid (type invariant).
+        unsafe { (*self.iter_raw()).iter_type }
     }
 
     #[inline]
@@ -363,7 +364,7 @@ impl<'a> DioRead<'a> {
     #[inline]
     pub fn write_and_wait(&self) -> Result {
         // SAFETY: The kiocb is valid (type invariant).
-        check(unsafe { bindings::kiocb_write_and_wait(self.kiocb.as_raw(), self.state.len) })
+        to_result(unsafe { bindings::kiocb_write_and_wait(self.kiocb.as_raw(), self.state.len) })
     }
 
     /// Maps the range read with `->iomap_begin`.
@@ -397,7 +398,7 @@ impl<'a> DioRead<'a> {
         // SAFETY: The inode is valid and `it` is this read's `struct iomap_iter`, with zeroed
         // iomap and srcmap, which stays where it is until the read returns; the length is at
         // most a request's, which fits `loff_t`.
-        check(unsafe {
+        to_result(unsafe {
             begin(
                 it.inode,
                 it.pos,
@@ -449,9 +450,13 @@ impl<'a> MappedRead<'a> {
         let bdev = map.bdev().ok_or(EINVAL)?;
         let nowait = req.nowait();
         let gfp = if nowait { GFP_NOWAIT } else { GFP_KERNEL };
-        // SAFETY: The iterator is valid (type invariant).
-        let nr_vecs = unsafe {
-            bindings::bio_iov_vecs_to_alloc(req.iter_raw(), bindings::BIO_MAX_VECS as i32)
+        // `bio_iov_vecs_to_alloc()`: a bvec iterator's pages are used in place, without
+        // vectors of the bio's own.
+        let nr_vecs = if req.iter_type() == bindings::iter_type_ITER_BVEC as u8 {
+            0
+        } else {
+            // SAFETY: The iterator is valid (type invariant).
+            unsafe { bindings::iov_iter_npages(req.iter_raw(), bindings::BIO_MAX_VECS as i32) }
         };
         // In `0..=BIO_MAX_VECS`; anything else would fit no bio, and the allocation would fail.
         let nr_vecs = u16::try_from(nr_vecs).unwrap_or(u16::MAX);
