@@ -284,7 +284,7 @@ impl SimpleDioRead for SimpleDioPath {
 
     // The hook's read trampoline is this function's only caller: inlined into it.
     #[inline(always)]
-    fn read<'a>(&'a self, req: DioRead<'a>) -> Result<Outcome<Stat>> {
+    fn read<'a>(&'a self, req: DioRead<'a, SimpleDio>) -> Result<Outcome<Stat>> {
         let inode = req.inode();
         let sb = inode.super_block();
         if !SERVED_FS.iter().any(|name| sb.type_name_is(name)) {

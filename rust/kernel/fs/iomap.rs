@@ -274,11 +274,15 @@ struct ReadState {
 /// submit it ([`MappedRead::submit`]), or drops it to decline or fail: once the read is
 /// submitted, the path has no handle left to a request that may have completed already.
 ///
+/// `D` is the registered path's [`SimpleDioRead::Data`]: its completion takes the bio back
+/// as a bio of a `DioBioSet<D>`, so only such a bio can be submitted for the read.
+///
 /// # Invariants
 ///
 /// `kiocb`, `iter`, `inode`, `ops` and `state` are those of an `iomap_dio_rw()` read in
-/// progress, valid for `'a`; `sync_ret` points to the read trampoline's result slot.
-pub struct DioRead<'a> {
+/// progress, valid for `'a`; `sync_ret` points to the read trampoline's result slot; `D` is
+/// the data type of the path whose trampoline created it.
+pub struct DioRead<'a, D> {
     kiocb: Kiocb<'a, ()>,
     iter: &'a mut IovIterDest<'a>,
     inode: &'a Inode,
@@ -286,9 +290,10 @@ pub struct DioRead<'a> {
     dio_flags: u32,
     state: &'a mut ReadState,
     sync_ret: *const Cell<isize>,
+    _data: PhantomData<fn(D) -> D>,
 }
 
-impl<'a> DioRead<'a> {
+impl<'a, D> DioRead<'a, D> {
     /// Returns the I/O control block of the read.
     #[inline]
     pub fn kiocb(&self) -> &Kiocb<'a, ()> {
@@ -376,7 +381,7 @@ impl<'a> DioRead<'a> {
     /// `EOPNOTSUPP` without `->iomap_begin`, or with the file system's error.
     // Once per read, from one caller: inlined, not a call in the path.
     #[inline(always)]
-    pub fn map(self) -> Result<MappedRead<'a>> {
+    pub fn map(self) -> Result<MappedRead<'a, D>> {
         // Lazily: building the error is a call, which `ok_or` would make on every read.
         let begin = self
             .ops
@@ -414,20 +419,20 @@ impl<'a> DioRead<'a> {
 }
 
 /// A read whose range is mapped: it can get its bio and be submitted.
-pub struct MappedRead<'a> {
-    req: DioRead<'a>,
+pub struct MappedRead<'a, D> {
+    req: DioRead<'a, D>,
 }
 
-impl<'a> core::ops::Deref for MappedRead<'a> {
-    type Target = DioRead<'a>;
+impl<'a, D> core::ops::Deref for MappedRead<'a, D> {
+    type Target = DioRead<'a, D>;
 
     #[inline]
-    fn deref(&self) -> &DioRead<'a> {
+    fn deref(&self) -> &DioRead<'a, D> {
         &self.req
     }
 }
 
-impl<'a> MappedRead<'a> {
+impl<'a, D: Send + 'static> MappedRead<'a, D> {
     /// Returns the mapping `->iomap_begin` gave.
     #[inline]
     pub fn iomap(&self) -> Iomap<'_> {
@@ -444,7 +449,7 @@ impl<'a> MappedRead<'a> {
     /// `EINVAL` if the mapping has no block device.
     // Once per read, from one caller: inlined, not a call in the path.
     #[inline(always)]
-    pub fn alloc_bio<'s, D: Send>(&self, set: &'s DioBioSet<D>, data: D) -> Result<DioBio<'s, D>> {
+    pub fn alloc_bio<'s>(&self, set: &'s DioBioSet<D>, data: D) -> Result<DioBio<'s, D>> {
         let req = &self.req;
         let map = self.iomap();
         let bdev = map.bdev().ok_or(EINVAL)?;
@@ -484,7 +489,7 @@ impl<'a> MappedRead<'a> {
     /// segments.
     // Once per read, from one caller: inlined, not a call in the path.
     #[inline(always)]
-    pub fn pin_pages<'s, D>(
+    pub fn pin_pages<'s>(
         &mut self,
         mut bio: DioBio<'s, D>,
         len_align_mask: u32,
@@ -514,7 +519,7 @@ impl<'a> MappedRead<'a> {
     /// the error of creating the super block's completion workqueue.
     // Once per read, from one caller: inlined, not a call in the path.
     #[inline(always)]
-    pub fn submit<D: Send + 'static>(self, bio: PinnedDioBio<'a, D>) -> Result<Submitted<'a, D>> {
+    pub fn submit(self, bio: PinnedDioBio<'a, D>) -> Result<Submitted<'a, D>> {
         let req = self.req;
         // The bio holds the whole buffer (invariant of `PinnedDioBio`): `len` bytes.
         let len = req.state.len;
@@ -752,7 +757,7 @@ pub trait SimpleDioRead: Send + Sync + Sized + 'static {
     type Reason: Copy;
 
     /// Serves a read, or declines it; its bio must come from a set of `self`.
-    fn read<'a>(&'a self, req: DioRead<'a>) -> Result<Outcome<Self::Reason>>;
+    fn read<'a>(&'a self, req: DioRead<'a, Self::Data>) -> Result<Outcome<Self::Reason>>;
 
     /// Counts a declined read, before the generic path reads it.
     fn declined(&self, reason: Self::Reason);
@@ -863,6 +868,7 @@ impl<T: SimpleDioRead> Vtable<T> {
                 dio_flags,
                 state: &mut state,
                 sync_ret: &sync_ret,
+                _data: PhantomData,
             }
         });
         if state.queued {
@@ -1082,7 +1088,7 @@ mod tests {
         type Data = ();
         type Reason = u32;
 
-        fn read<'a>(&'a self, req: DioRead<'a>) -> Result<Outcome<u32>> {
+        fn read<'a>(&'a self, req: DioRead<'a, ()>) -> Result<Outcome<u32>> {
             let mapped = req.map()?;
             let map = mapped.iomap();
             if map.kind() != bindings::IOMAP_HOLE as u16 || !map.covers(POS, LEN as u64) {
