@@ -1153,6 +1153,66 @@ mod tests {
         assert_eq!(map.sector(8192 + 512), ((1 << 20) >> 9) + 1);
     }
 
+    /// The id of the last [`Declines`] context dropped.
+    static LAST_DROPPED: AtomicUsize = AtomicUsize::new(0);
+
+    /// A path that declines every read; records its id when its context goes.
+    #[pin_data(PinnedDrop)]
+    struct Declines {
+        id: usize,
+    }
+
+    #[pinned_drop]
+    impl PinnedDrop for Declines {
+        fn drop(self: Pin<&mut Self>) {
+            LAST_DROPPED.store(self.id, Ordering::Relaxed);
+        }
+    }
+
+    /// A [`Declines`] context, as [`Registration::new`] takes it.
+    fn declines(id: usize) -> impl PinInit<Declines, Error> {
+        try_pin_init!(Declines { id })
+    }
+
+    impl SimpleDioRead for Declines {
+        type Data = ();
+        type Reason = ();
+
+        fn read<'a>(&'a self, _req: DioRead<'a, ()>) -> Result<Outcome<()>> {
+            Ok(Outcome::Declined(()))
+        }
+
+        fn declined(&self, _reason: ()) {}
+
+        fn end_io<'a>(&'a self, _done: DioCompletion<'a, ()>) {}
+
+        fn complete_work<'a>(&'a self, _done: DioCompletion<'a, ()>) {}
+    }
+
+    /// One path at a time: registering a second fails with `EBUSY` and drops its context.
+    /// Built as a module (nothing is registered while KUnit runs at boot), dropping the
+    /// registration unregisters and drops the context, and the next registration succeeds;
+    /// built in, the module's own registration is there for good.
+    #[test]
+    fn register_once() -> Result {
+        #[cfg(CONFIG_IOMAP_SIMPLE_DIO = "m")]
+        {
+            let first = Registration::new(declines(1))?;
+            assert_eq!(Registration::new(declines(2)).err(), Some(EBUSY));
+            assert_eq!(LAST_DROPPED.load(Ordering::Relaxed), 2);
+            drop(first);
+            assert_eq!(LAST_DROPPED.load(Ordering::Relaxed), 1);
+            drop(Registration::new(declines(3))?);
+            assert_eq!(LAST_DROPPED.load(Ordering::Relaxed), 3);
+        }
+        #[cfg(not(CONFIG_IOMAP_SIMPLE_DIO = "m"))]
+        {
+            assert_eq!(Registration::new(declines(2)).err(), Some(EBUSY));
+            assert_eq!(LAST_DROPPED.load(Ordering::Relaxed), 2);
+        }
+        Ok(())
+    }
+
     /// `->iomap_begin` and `->iomap_end` get an iomap inside a real `struct iomap_iter` of
     /// the read, with the caller's `private` (erofs' `container_of()`), and a declined read
     /// hands the generic path an untouched request.
