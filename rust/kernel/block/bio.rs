@@ -141,12 +141,20 @@ impl<D: Send> BioSet<D> {
         gfp: Flags,
         data: D,
     ) -> Result<Bio<'a, D>> {
-        self.alloc(bdev.as_raw(), nr_vecs, gfp, data)
+        // SAFETY: `bdev` is valid now. The bio uses its device only when given pages (an
+        // `unsafe fn` whose caller vouches for it) or submitted, which only this crate does
+        // (`kernel::fs::iomap`, for a read of a file system on that device).
+        unsafe { self.alloc(bdev.as_raw(), nr_vecs, gfp, data) }
     }
 
-    /// [`BioSet::alloc_read`] for `bdev`, a valid block device or null (KUnit has none).
+    /// [`BioSet::alloc_read`] for a raw `bdev`, which may be null (KUnit has no device).
+    ///
+    /// # Safety
+    ///
+    /// `bdev` must be null or a block device that stays valid while the bio exists. A bio
+    /// without a device must not be given pages ([`Bio::add_iter_pages`]) or submitted.
     #[inline]
-    fn alloc<'a>(
+    unsafe fn alloc<'a>(
         &'a self,
         bdev: *mut bindings::block_device,
         nr_vecs: u16,
@@ -422,8 +430,10 @@ impl<'a, D> Bio<'a, D> {
     /// Submits the bio and waits for it to complete, then returns its status.
     ///
     /// It may sleep: only from process context.
+    // Crate-private: submitting needs the device to be alive, which the bio does not borrow.
+    #[cfg_attr(not(CONFIG_IOMAP_SIMPLE_DIO), allow(dead_code))]
     #[inline]
-    pub fn submit_wait(&mut self) -> Result {
+    pub(crate) fn submit_wait(&mut self) -> Result {
         // SAFETY: The bio is valid and owned; `submit_bio_wait` returns after completion, so
         // the bio is ours again.
         to_result(unsafe { bindings::submit_bio_wait(self.as_raw()) })
@@ -471,7 +481,8 @@ mod tests {
         let set = KBox::pin_init(BioSet::<Pad>::new(2), GFP_KERNEL)?;
         let drops = PAD_DROPS.load(Ordering::Relaxed);
         let pattern = [0x0123_4567_89ab_cdef, 1, 2, 3, u64::MAX];
-        let mut bio = set.alloc(core::ptr::null_mut(), 1, GFP_KERNEL, Pad(pattern))?;
+        // SAFETY: The bio without a device is neither given pages nor submitted.
+        let mut bio = unsafe { set.alloc(core::ptr::null_mut(), 1, GFP_KERNEL, Pad(pattern)) }?;
         assert_eq!(bio.data().0, pattern);
         assert_eq!(bio.size(), 0);
         assert_eq!(bio.as_raw() as usize % 64, 0);
