@@ -756,7 +756,8 @@ pub trait SimpleDioRead: Send + Sync + Sized + 'static {
     /// Why a read was declined.
     type Reason: Copy;
 
-    /// Serves a read, or declines it; its bio must come from a set of `self`.
+    /// Serves a read, or declines it; its bio comes from a `DioBioSet<Self::Data>` that outlives
+    /// it (one of `self`'s, typically: the registration keeps `self` until every bio is done).
     fn read<'a>(&'a self, req: DioRead<'a, Self::Data>) -> Result<Outcome<Self::Reason>>;
 
     /// Counts a declined read, before the generic path reads it.
