@@ -54,9 +54,9 @@ static struct {
 } wait_ctx;
 
 /* A path whose read blocks until the test releases it: a call in flight. */
-static ssize_t blocking_read(void *data, struct kiocb *iocb,
-			     struct iov_iter *iter, const struct iomap_ops *ops,
-			     void *private, unsigned int dio_flags)
+static ssize_t blocking_read(struct kiocb *iocb, struct iov_iter *iter,
+			     const struct iomap_ops *ops, void *private,
+			     unsigned int dio_flags, void *data)
 {
 	complete(&wait_ctx.entered);
 	wait_for_completion(&wait_ctx.release);

@@ -126,8 +126,8 @@ ssize_t iomap_simple_dio_read(struct kiocb *iocb, struct iov_iter *iter,
 	if (unlikely(!simple_tryget()))
 		return iomap_simple_dio_fallback(iocb, iter, ops, private,
 						 dio_flags);
-	ret = simple_ops->read(simple_data, iocb, iter, ops, private,
-			       dio_flags);
+	ret = simple_ops->read(iocb, iter, ops, private, dio_flags,
+			       simple_data);
 	simple_put();
 	return ret;
 }
@@ -138,19 +138,63 @@ static void simple_end_io(struct bio *bio)
 	simple_put();
 }
 
-/**
- * iomap_simple_dio_submit - submit a bio of the registered simple path
- * @bio: the bio; its completion goes to the path's ->end_io
- *
- * Must be called from the path's ->read, which holds a reference.
+/*
+ * iomap_dio_rw_begin for a read that is sure to be served (so that a read that
+ * falls back is traced once, by the generic path), with the iterator shown as
+ * it was: @done bytes are pinned into the bio already.
  */
-void iomap_simple_dio_submit(struct bio *bio)
+static inline void simple_trace_begin(struct kiocb *iocb, struct iov_iter *iter,
+				      size_t done, unsigned int dio_flags)
 {
+	if (!trace_iomap_dio_rw_begin_enabled())
+		return;
+	iov_iter_revert(iter, done);
+	trace_iomap_dio_rw_begin(iocb, iter, dio_flags, 0);
+	iov_iter_advance(iter, done);
+}
+
+/**
+ * iomap_simple_dio_submit - submit the bio of an asynchronous read
+ * @bio: the bio; its completion goes to the path's ->end_io
+ * @iocb: the read
+ * @iter: its iterator, advanced by the @done bytes pinned into @bio
+ * @done: bytes pinned
+ * @dio_flags: the iomap_dio_rw() flags
+ *
+ * Must be called from the path's ->read, which holds a reference. Traces the
+ * read (iomap_dio_rw_begin) first.
+ */
+void iomap_simple_dio_submit(struct bio *bio, struct kiocb *iocb,
+			     struct iov_iter *iter, size_t done,
+			     unsigned int dio_flags)
+{
+	simple_trace_begin(iocb, iter, done, dio_flags);
 	simple_get();
 	bio->bi_end_io = simple_end_io;
 	submit_bio(bio);
 }
 EXPORT_SYMBOL_GPL(iomap_simple_dio_submit);
+
+/**
+ * iomap_simple_dio_submit_wait - submit the bio of a synchronous read and wait
+ * @bio: the bio; it is the caller's again on return
+ * @iocb: the read
+ * @iter: its iterator, advanced by the @done bytes pinned into @bio
+ * @done: bytes pinned
+ * @dio_flags: the iomap_dio_rw() flags
+ *
+ * Traces the read (iomap_dio_rw_begin) first. Sleeps.
+ *
+ * Return: what submit_bio_wait() returns (the bio's status as an errno).
+ */
+int iomap_simple_dio_submit_wait(struct bio *bio, struct kiocb *iocb,
+				 struct iov_iter *iter, size_t done,
+				 unsigned int dio_flags)
+{
+	simple_trace_begin(iocb, iter, done, dio_flags);
+	return submit_bio_wait(bio);
+}
+EXPORT_SYMBOL_GPL(iomap_simple_dio_submit_wait);
 
 static void simple_work(struct work_struct *work)
 {
@@ -176,32 +220,21 @@ void iomap_simple_dio_queue_work(struct super_block *sb,
 EXPORT_SYMBOL_GPL(iomap_simple_dio_queue_work);
 
 /**
- * iomap_simple_dio_trace_begin - emit iomap_dio_rw_begin for a submitted read
- * @iocb: the read
- * @iter: its iterator, advanced by @done bytes already pinned into the bio
- * @done: bytes pinned
- * @dio_flags: the iomap_dio_rw() flags
+ * iomap_simple_dio_complete - trace a served read's result and hand it over
+ * @iocb: the read, its position advanced already
+ * @ret: the bytes read, or a negative errno
  *
- * Emitted once the read is sure to be served, so a read that falls back is
- * traced once, by the generic path; the event shows the iterator as it was.
+ * Emits iomap_dio_complete, then, for an asynchronous read, calls
+ * ->ki_complete (which ends the request: @iocb may be gone on return). A
+ * synchronous read's caller returns @ret itself.
  */
-void iomap_simple_dio_trace_begin(struct kiocb *iocb, struct iov_iter *iter,
-				  size_t done, unsigned int dio_flags)
+void iomap_simple_dio_complete(struct kiocb *iocb, ssize_t ret)
 {
-	if (!trace_iomap_dio_rw_begin_enabled())
-		return;
-	iov_iter_revert(iter, done);
-	trace_iomap_dio_rw_begin(iocb, iter, dio_flags, 0);
-	iov_iter_advance(iter, done);
+	trace_iomap_dio_complete(iocb, ret < 0 ? ret : 0, ret);
+	if (!is_sync_kiocb(iocb))
+		iocb->ki_complete(iocb, ret);
 }
-EXPORT_SYMBOL_GPL(iomap_simple_dio_trace_begin);
-
-void iomap_simple_dio_trace_complete(struct kiocb *iocb, int error,
-				     ssize_t ret)
-{
-	trace_iomap_dio_complete(iocb, error, ret);
-}
-EXPORT_SYMBOL_GPL(iomap_simple_dio_trace_complete);
+EXPORT_SYMBOL_GPL(iomap_simple_dio_complete);
 
 /**
  * iomap_simple_dio_register - make @ops serve iomap_dio_rw() reads

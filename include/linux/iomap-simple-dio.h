@@ -31,16 +31,17 @@ struct work_struct;
  * struct iomap_simple_dio_ops - a simple direct-I/O read path
  * @read: serve a read, or hand it untouched to iomap_simple_dio_fallback();
  *	return what iomap_dio_rw() returns (-EIOCBQUEUED when it completes
- *	asynchronously)
+ *	asynchronously). @data comes last, so that the hook passes the read's
+ *	arguments on in the registers it got them in.
  * @end_io: completion of a bio submitted with iomap_simple_dio_submit()
  * @complete_work: work queued with iomap_simple_dio_queue_work()
  *
  * Each gets the @data passed to iomap_simple_dio_register().
  */
 struct iomap_simple_dio_ops {
-	ssize_t (*read)(void *data, struct kiocb *iocb, struct iov_iter *iter,
+	ssize_t (*read)(struct kiocb *iocb, struct iov_iter *iter,
 			const struct iomap_ops *ops, void *private,
-			unsigned int dio_flags);
+			unsigned int dio_flags, void *data);
 	void (*end_io)(void *data, struct bio *bio);
 	void (*complete_work)(void *data, struct work_struct *work);
 };
@@ -52,13 +53,15 @@ int iomap_simple_dio_register(const struct iomap_simple_dio_ops *ops,
 #if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
 void iomap_simple_dio_unregister(const struct iomap_simple_dio_ops *ops);
 #endif
-void iomap_simple_dio_submit(struct bio *bio);
+void iomap_simple_dio_submit(struct bio *bio, struct kiocb *iocb,
+			     struct iov_iter *iter, size_t done,
+			     unsigned int dio_flags);
+int iomap_simple_dio_submit_wait(struct bio *bio, struct kiocb *iocb,
+				 struct iov_iter *iter, size_t done,
+				 unsigned int dio_flags);
 void iomap_simple_dio_queue_work(struct super_block *sb,
 				 struct work_struct *work);
-void iomap_simple_dio_trace_begin(struct kiocb *iocb, struct iov_iter *iter,
-				  size_t done, unsigned int dio_flags);
-void iomap_simple_dio_trace_complete(struct kiocb *iocb, int error,
-				     ssize_t ret);
+void iomap_simple_dio_complete(struct kiocb *iocb, ssize_t ret);
 ssize_t iomap_simple_dio_read(struct kiocb *iocb, struct iov_iter *iter,
 			      const struct iomap_ops *ops, void *private,
 			      unsigned int dio_flags);

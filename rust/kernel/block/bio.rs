@@ -454,18 +454,6 @@ impl<'a, D> Bio<'a, D> {
             }
         }
     }
-
-    /// Submits the bio and waits for it to complete, then returns its status.
-    ///
-    /// It may sleep: only from process context.
-    // Crate-private: submitting needs the device to be alive, which the bio does not borrow.
-    #[cfg_attr(not(CONFIG_IOMAP_SIMPLE_DIO), allow(dead_code))]
-    #[inline]
-    pub(crate) fn submit_wait(&mut self) -> Result {
-        // SAFETY: The bio is valid and owned; `submit_bio_wait` returns after completion, so
-        // the bio is ours again.
-        to_result(unsafe { bindings::submit_bio_wait(self.as_raw()) })
-    }
 }
 
 impl<D> Drop for Bio<'_, D> {

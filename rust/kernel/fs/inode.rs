@@ -129,7 +129,9 @@ impl SuperBlock {
     }
 
     /// Makes sure the direct-I/O completion workqueue (`s_dio_done_wq`) exists.
-    #[inline]
+    // A test and a branch on every asynchronous direct-I/O read: always inlined, where plain
+    // `#[inline]` left a call from other crates.
+    #[inline(always)]
     pub fn init_dio_done_wq(&self) -> Result {
         // SAFETY: The super block is valid; the workqueue pointer is written once, with
         // cmpxchg, by `sb_init_dio_done_wq`, so a plain read seeing it set is fine.

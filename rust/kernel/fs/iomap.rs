@@ -22,6 +22,7 @@ use crate::{
     ffi::c_void,
     fs::{inode::Inode, Kiocb},
     iov::IovIterDest,
+    page::PAGE_SIZE,
     prelude::*,
     types::Opaque,
 };
@@ -456,9 +457,28 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
         let nowait = req.nowait();
         let gfp = if nowait { GFP_NOWAIT } else { GFP_KERNEL };
         // `bio_iov_vecs_to_alloc()`: a bvec iterator's pages are used in place, without
-        // vectors of the bio's own.
-        let nr_vecs = if req.iter_type() == bindings::iter_type_ITER_BVEC as u8 {
+        // vectors of the bio's own; `iov_iter_npages()` counts the pages of the others.
+        let kind = req.iter_type();
+        let nr_vecs = if kind == bindings::iter_type_ITER_BVEC as u8 {
             0
+        } else if kind == bindings::iter_type_ITER_UBUF as u8 {
+            // What `iov_iter_npages()` computes for a single user buffer (`read()`, io_uring):
+            // the pages it spans. Inline, where the call cost more than the sum.
+            // SAFETY: The iterator is valid (type invariant) and a `ITER_UBUF` one: `ubuf` is
+            // the member of the union in use.
+            let (start, count) = unsafe {
+                let it = &*req.iter_raw();
+                let u = it.__bindgen_anon_1.__bindgen_anon_1.as_ref();
+                (u.__bindgen_anon_1.ubuf as usize + it.iov_offset, u.count)
+            };
+            let span = if count == 0 {
+                0
+            } else {
+                start % PAGE_SIZE + count
+            };
+            // At most `BIO_MAX_VECS`: the cast is lossless.
+            span.div_ceil(PAGE_SIZE)
+                .min(bindings::BIO_MAX_VECS as usize) as i32
         } else {
             // SAFETY: The iterator is valid (type invariant).
             unsafe { bindings::iov_iter_npages(req.iter_raw(), bindings::BIO_MAX_VECS as i32) }
@@ -531,10 +551,7 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
             req.inode.super_block().init_dio_done_wq()?;
         }
         let kiocb = req.kiocb.as_raw();
-        // SAFETY: The kiocb and iterator are valid; the iterator was advanced by `len`.
-        unsafe {
-            bindings::iomap_simple_dio_trace_begin(kiocb, req.iter.as_raw(), len, req.dio_flags)
-        };
+        let iter = req.iter.as_raw();
         let st = req.state;
         if let Some(end) = req.ops.ops().iomap_end {
             let it = &mut st.it;
@@ -556,8 +573,18 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
         st.submitted = true;
         if sync {
             bio.data_mut().sync_ret = req.sync_ret;
-            // The completion reads the status again.
-            let _ = bio.submit_wait();
+            // SAFETY: The bio is complete and ours, and ours again when this returns; the kiocb
+            // and iterator are valid, the iterator advanced by the `len` bytes in the bio. The
+            // completion reads the status again.
+            let _ = unsafe {
+                bindings::iomap_simple_dio_submit_wait(
+                    bio.as_raw(),
+                    kiocb,
+                    iter,
+                    len,
+                    req.dio_flags,
+                )
+            };
             return Ok(Submitted::Done(DioCompletion::new(bio)));
         }
         if req.kiocb.ki_flags() & IOCB_HIPRI != 0 {
@@ -572,8 +599,11 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
         st.queued = true;
         // SAFETY: The bio is complete and ours; ownership passes to the block layer, which
         // hands it to the hook's end_io trampoline and from there to `Vtable::end_io`. Its set
-        // lives for `'a`, which the registration keeps alive until the bio has completed.
-        unsafe { bindings::iomap_simple_dio_submit(bio.into_raw()) };
+        // lives for `'a`, which the registration keeps alive until the bio has completed. The
+        // kiocb and iterator are valid, the iterator advanced by the `len` bytes in the bio.
+        unsafe {
+            bindings::iomap_simple_dio_submit(bio.into_raw(), kiocb, iter, len, req.dio_flags)
+        };
         Ok(Submitted::Queued(Queued(())))
     }
 }
@@ -713,9 +743,6 @@ impl<'a, D: Send + 'static> DioCompletion<'a, D> {
         };
         // SAFETY: The inode is valid; this ends the count `DioRead::map` took, once.
         unsafe { bindings::inode_dio_end(inode) };
-        let err = if ret < 0 { ret as i32 } else { 0 };
-        // SAFETY: The kiocb is valid until the read completes, below.
-        unsafe { bindings::iomap_simple_dio_trace_complete(kiocb, err, ret) };
         if polled {
             // SAFETY: As above; the bio is freed below: io_uring must not poll it any more.
             unsafe {
@@ -723,14 +750,11 @@ impl<'a, D: Send + 'static> DioCompletion<'a, D> {
             };
         }
         drop(bio);
-        if sync_ret.is_null() {
-            // SAFETY: An asynchronous kiocb has `ki_complete`; this ends the request, once.
-            unsafe {
-                if let Some(complete) = (*kiocb).ki_complete {
-                    complete(kiocb, ret as crate::ffi::c_long);
-                }
-            }
-        } else {
+        // SAFETY: The kiocb is valid until this call, which traces the result and, for an
+        // asynchronous read, ends the request (`->ki_complete`), once. A synchronous kiocb
+        // (`sync_ret` set) has no `->ki_complete`.
+        unsafe { bindings::iomap_simple_dio_complete(kiocb, ret) };
+        if !sync_ret.is_null() {
             // SAFETY: The reading thread waits in `Vtable::read` for this result.
             unsafe { (*sync_ret).set(ret) };
         }
@@ -802,12 +826,12 @@ impl<T: SimpleDioRead> Vtable<T> {
     /// `data` must be the registered `T`, and the other arguments those of an
     /// `iomap_dio_rw()` call in progress.
     unsafe extern "C" fn read(
-        data: *mut c_void,
         iocb: *mut bindings::kiocb,
         iter: *mut bindings::iov_iter,
         ops: *const bindings::iomap_ops,
         private: *mut c_void,
         dio_flags: u32,
+        data: *mut c_void,
     ) -> isize {
         // SAFETY: The caller's guarantees.
         match unsafe { Self::offer(data, iocb, iter, ops, private, dio_flags) } {
