@@ -79,7 +79,7 @@ static const struct iomap_simple_dio_ops blocking_ops = {
 
 static int reader_fn(void *unused)
 {
-	/* The hook takes the registration's reference around ->read. */
+	/* The hook holds its SRCU read section around ->read. */
 	iomap_simple_dio_read(NULL, NULL, NULL, NULL, 0);
 	return 0;
 }
@@ -129,7 +129,7 @@ static void simple_register_test(struct kunit *test)
 	get_task_struct(unreg);
 	wake_up_process(unreg);
 	/*
-	 * Wait until the unregistering thread sleeps (for the call's reference)
+	 * Wait until the unregistering thread sleeps (for the call's read section)
 	 * or is done: if it is done while the read is still in flight, it did
 	 * not wait.
 	 */

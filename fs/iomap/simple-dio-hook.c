@@ -4,10 +4,10 @@
  *
  * The path itself lives in fs/iomap/iomap_simple_dio.rs; this file is what stays
  * built in: a static key that keeps iomap_dio_rw() at zero cost while no path is
- * registered or the knob is 0, and, when the path is a module, a percpu_ref that
- * counts calls, bios in flight and queued completion work so that unregistering
- * waits for all of them. Built in, the path cannot unregister, so there is
- * nothing to count.
+ * registered or the knob is 0, and, when the path is a module, what keeps count of
+ * calls, bios in flight (SRCU-fast readers) and queued completion work (a
+ * percpu_ref) so that unregistering waits for all of them. Built in, the path
+ * cannot unregister, so there is nothing to count.
  */
 #include <linux/bio.h>
 #include <linux/fs.h>
@@ -18,6 +18,7 @@
 #include <linux/kstrtox.h>
 #include <linux/mutex.h>
 #include <linux/percpu-refcount.h>
+#include <linux/srcu.h>
 #include <linux/sysfs.h>
 #include <linux/workqueue.h>
 #include "simple-dio-hook.h"
@@ -33,48 +34,29 @@ static bool simple_read = true;
 /* 0 once the hook is set up (knob, reference); registering fails before. */
 static int simple_hook_err = -ENODEV;
 
+/*
+ * Only a module can go away under load. Built in, the path never unregisters (the
+ * exit code of built-in modules is discarded), so nothing is counted.
+ *
+ * As a module, calls into the path and bios in flight are SRCU-fast readers of
+ * simple_srcu (two per-CPU increments each, no barrier, no atomic): a call holds
+ * its read section around ->read, a bio from its submission to the return of
+ * ->end_io (srcu_down_read_fast()/srcu_up_read_fast(), whose release may come
+ * from interrupt context; the cookie rides in ->bi_private). Calls test
+ * simple_live inside their section, so unregistering clears it and waits for the
+ * readers; completion work, queued from a bio's ->end_io (or from such work),
+ * holds simple_ref.
+ */
 #if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
+DEFINE_STATIC_SRCU_FAST_UPDOWN(simple_srcu);
+/* Set, with release, once ops and data are; cleared first when unregistering. */
+static bool simple_live;
 static struct percpu_ref simple_ref;
 static DECLARE_COMPLETION(simple_ref_released);
 
 static void simple_ref_release(struct percpu_ref *ref)
 {
 	complete(&simple_ref_released);
-}
-#endif
-
-/*
- * Only a module can go away under load. Built in, the path never unregisters (the
- * exit code of built-in modules is discarded), so calls, bios and work take no
- * reference: that saves a percpu_ref get and put per read and per bio.
- */
-#if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
-static inline bool simple_tryget(void)
-{
-	return percpu_ref_tryget_live(&simple_ref);
-}
-
-static inline void simple_get(void)
-{
-	percpu_ref_get(&simple_ref);
-}
-
-static inline void simple_put(void)
-{
-	percpu_ref_put(&simple_ref);
-}
-#else
-static inline bool simple_tryget(void)
-{
-	return true;
-}
-
-static inline void simple_get(void)
-{
-}
-
-static inline void simple_put(void)
-{
 }
 #endif
 
@@ -121,21 +103,37 @@ ssize_t iomap_simple_dio_read(struct kiocb *iocb, struct iov_iter *iter,
 			      const struct iomap_ops *ops, void *private,
 			      unsigned int dio_flags)
 {
+#if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
+	struct srcu_ctr __percpu *scp = srcu_read_lock_fast_updown(&simple_srcu);
 	ssize_t ret;
 
-	if (unlikely(!simple_tryget()))
+	/* Pairs with the release in registering: ops and data are set. */
+	if (unlikely(!smp_load_acquire(&simple_live))) {
+		srcu_read_unlock_fast_updown(&simple_srcu, scp);
 		return iomap_simple_dio_fallback(iocb, iter, ops, private,
 						 dio_flags);
+	}
 	ret = simple_ops->read(iocb, iter, ops, private, dio_flags,
 			       simple_data);
-	simple_put();
+	srcu_read_unlock_fast_updown(&simple_srcu, scp);
 	return ret;
+#else
+	return simple_ops->read(iocb, iter, ops, private, dio_flags,
+				simple_data);
+#endif
 }
 
 static void simple_end_io(struct bio *bio)
 {
+#if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
+	/* ->end_io frees the bio: take the cookie first. */
+	struct srcu_ctr __percpu *scp = bio->bi_private;
+
 	simple_ops->end_io(simple_data, bio);
-	simple_put();
+	srcu_up_read_fast(&simple_srcu, scp);
+#else
+	simple_ops->end_io(simple_data, bio);
+#endif
 }
 
 /*
@@ -143,14 +141,21 @@ static void simple_end_io(struct bio *bio)
  * falls back is traced once, by the generic path), with the iterator shown as
  * it was: @done bytes are pinned into the bio already.
  */
-static inline void simple_trace_begin(struct kiocb *iocb, struct iov_iter *iter,
-				      size_t done, unsigned int dio_flags)
+static noinline void simple_trace_begin_on(struct kiocb *iocb,
+					   struct iov_iter *iter, size_t done,
+					   unsigned int dio_flags)
 {
-	if (!trace_iomap_dio_rw_begin_enabled())
-		return;
 	iov_iter_revert(iter, done);
 	trace_iomap_dio_rw_begin(iocb, iter, dio_flags, 0);
 	iov_iter_advance(iter, done);
+}
+
+/* The traced case out of line: the submit calls then save no registers. */
+static inline void simple_trace_begin(struct kiocb *iocb, struct iov_iter *iter,
+				      size_t done, unsigned int dio_flags)
+{
+	if (trace_iomap_dio_rw_begin_enabled())
+		simple_trace_begin_on(iocb, iter, done, dio_flags);
 }
 
 /**
@@ -161,7 +166,8 @@ static inline void simple_trace_begin(struct kiocb *iocb, struct iov_iter *iter,
  * @done: bytes pinned
  * @dio_flags: the iomap_dio_rw() flags
  *
- * Must be called from the path's ->read, which holds a reference. Traces the
+ * Must be called from the path's ->read (inside the call's SRCU read section
+ * when the path is a module). Traces the
  * read (iomap_dio_rw_begin) first.
  */
 void iomap_simple_dio_submit(struct bio *bio, struct kiocb *iocb,
@@ -169,7 +175,10 @@ void iomap_simple_dio_submit(struct bio *bio, struct kiocb *iocb,
 			     unsigned int dio_flags)
 {
 	simple_trace_begin(iocb, iter, done, dio_flags);
-	simple_get();
+#if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
+	/* Nested in the call's read section: the reader starts before it ends. */
+	bio->bi_private = srcu_down_read_fast(&simple_srcu);
+#endif
 	bio->bi_end_io = simple_end_io;
 	submit_bio(bio);
 }
@@ -199,7 +208,9 @@ EXPORT_SYMBOL_GPL(iomap_simple_dio_submit_wait);
 static void simple_work(struct work_struct *work)
 {
 	simple_ops->complete_work(simple_data, work);
-	simple_put();
+#if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
+	percpu_ref_put(&simple_ref);
+#endif
 }
 
 /**
@@ -207,13 +218,17 @@ static void simple_work(struct work_struct *work)
  * @sb: super block whose s_dio_done_wq runs the work (it must exist)
  * @work: the work item, initialised here
  *
- * Must be called from ->read or ->end_io, which hold a reference, for a super
- * block whose s_dio_done_wq exists (sb_init_dio_done_wq()).
+ * Must be called from ->end_io (inside its bio's SRCU read section) or from
+ * ->complete_work (which holds a reference), for a super block whose
+ * s_dio_done_wq exists (sb_init_dio_done_wq()).
  */
 void iomap_simple_dio_queue_work(struct super_block *sb,
 				 struct work_struct *work)
 {
-	simple_get();
+#if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
+	/* Live: a bio's read section or a work's reference keeps it so. */
+	percpu_ref_get(&simple_ref);
+#endif
 	INIT_WORK(work, simple_work);
 	queue_work(sb->s_dio_done_wq, work);
 }
@@ -260,6 +275,8 @@ int iomap_simple_dio_register(const struct iomap_simple_dio_ops *ops,
 #if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
 		reinit_completion(&simple_ref_released);
 		percpu_ref_reinit(&simple_ref);
+		/* Calls that see it see ops and data. */
+		smp_store_release(&simple_live, true);
 #endif
 		simple_update_key();
 	}
@@ -280,6 +297,16 @@ void iomap_simple_dio_unregister(const struct iomap_simple_dio_ops *ops)
 	mutex_lock(&simple_lock);
 	if (!WARN_ON_ONCE(simple_ops != ops)) {
 		static_branch_disable(&iomap_simple_dio_key);
+		WRITE_ONCE(simple_live, false);
+		/*
+		 * The first grace period ends every call that saw simple_live set;
+		 * a bio such a call submitted late in it may have begun its read
+		 * section after the period started, so a second one waits for
+		 * those bios (calls from now on submit none).
+		 */
+		synchronize_srcu(&simple_srcu);
+		synchronize_srcu(&simple_srcu);
+		/* Work is queued from ->end_io or from work: only work is left. */
 		percpu_ref_kill(&simple_ref);
 		wait_for_completion(&simple_ref_released);
 		simple_ops = NULL;
@@ -346,7 +373,7 @@ static int __init iomap_simple_dio_hook_init(void)
 	int ret;
 
 #if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
-	/* Dead until a path registers: percpu_ref_tryget_live() fails. */
+	/* Dead until a path registers (percpu_ref_reinit()). */
 	ret = percpu_ref_init(&simple_ref, simple_ref_release,
 			      PERCPU_REF_INIT_DEAD, GFP_KERNEL);
 	if (ret)
