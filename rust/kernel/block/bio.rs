@@ -410,7 +410,8 @@ impl<'a, D> Bio<'a, D> {
                 let (off, len) = ((*bv).bv_offset as usize, (*bv).bv_len as usize);
                 let first = (*bv).bv_page.cast_const();
                 let mut page = first.add(off / PAGE_SIZE);
-                let pages_end = first.add((off + len - 1) / PAGE_SIZE + 1);
+                // Rounded up: an empty vector (none is ever built) walks no page.
+                let pages_end = first.add((off + len).div_ceil(PAGE_SIZE));
                 while page != pages_end {
                     if !test(page) {
                         return false;
