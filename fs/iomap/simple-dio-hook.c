@@ -167,8 +167,7 @@ static inline void simple_trace_begin(struct kiocb *iocb, struct iov_iter *iter,
  * @dio_flags: the iomap_dio_rw() flags
  *
  * Must be called from the path's ->read (inside the call's SRCU read section
- * when the path is a module). Traces the
- * read (iomap_dio_rw_begin) first.
+ * when the path is a module). Traces the read (iomap_dio_rw_begin) first.
  */
 void iomap_simple_dio_submit(struct bio *bio, struct kiocb *iocb,
 			     struct iov_iter *iter, size_t done,

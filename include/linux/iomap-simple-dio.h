@@ -7,9 +7,9 @@
  * is 1, iomap_dio_rw() hands each read without dops or done_before to it (a tail
  * call); what it does not serve, it reads with iomap_simple_dio_fallback().
  *
- * When the path is a module, every call and in-flight bio is an SRCU-fast reader
- * and every queued completion work holds a reference, and the bio and work callbacks run
- * through trampolines here, so iomap_simple_dio_unregister() returns only when
+ * When the path is a module, every call and in-flight bio is an SRCU-fast reader,
+ * every queued completion work holds a reference, and the bio and work callbacks
+ * run through trampolines here, so iomap_simple_dio_unregister() returns only when
  * no code of the module can run any more: the module can be unloaded under load.
  * Built in, the path never unregisters (iomap_simple_dio_unregister() does not
  * exist then) and no references are taken.
