@@ -143,9 +143,12 @@ def main():
         return {key: (b.get(key, 0) - a.get(key, 0)) / (n3 - n1) for key in set(a) | set(b)}
 
     # The helpers every path calls for its buffer: upstream's and the raw device's call
-    # them on each read; ours computes the page count inline and dirties pages only where
-    # a page needs it. Counted in all three, so that the sums compare like with like.
-    buffer_helpers = ("bio_set_pages_dirty", "iov_iter_npages")
+    # them on each read; ours computes the page count inline, pins a single user buffer
+    # with pin_user_pages_fast() itself and dirties pages only where a page needs it.
+    # Counted in all three, so that the sums compare like with like (the pinning itself,
+    # pin_user_pages_fast() and below, is the same in all and left out).
+    buffer_helpers = ("bio_set_pages_dirty", "iov_iter_npages", "bio_iov_iter_get_pages",
+                      "iov_iter_extract_pages", "iov_iter_extract_bvecs")
 
     def is_ours(name):
         return ("[iomap_simple_dio]" in name or "SimpleDio" in name
@@ -173,9 +176,11 @@ def main():
            "inline part in `ext4_file_read_iter`/`xfs_file_read_iter`, ~45, is not separable "
            "and not included); the raw device's is `blkdev_read_iter`, `blkdev_direct_IO` (and "
            "its inlined helpers), its end_io and `bio_check_pages_dirty` on the raw point. "
-           "All three include `bio_set_pages_dirty` and `iov_iter_npages`, which upstream and "
-           "the raw device call for each read (~80) and ours only where a page needs dirtying "
-           "or the buffer is not a single user buffer. "
+           "All three include `bio_set_pages_dirty`, `iov_iter_npages` and "
+           "`bio_iov_iter_get_pages` with its `iov_iter_extract_pages`/`_bvecs`, which "
+           "upstream and the raw device call for each read (~330) and ours only where a page "
+           "needs dirtying or the buffer is not a single user buffer (the pinning itself, "
+           "`pin_user_pages_fast` and below, is the same in all and not included). "
            "*sched* is the scheduler's share of the total (context switches of fio's "
            "io_uring waits, idle): under -icount it moves with the timing of the completions "
            "and differs between kernels and builds by tens of instructions per read.", "",

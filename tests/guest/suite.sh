@@ -229,6 +229,15 @@ for fs in ext4 xfs; do
 		sdio-check read $F --off 0 --len 1000 --expect-errno EINVAL
 	check "$fs: misaligned buffer: EINVAL" \
 		sdio-check read $F --off 0 --buf-off 1 --expect-errno EINVAL
+	# A buffer that starts inside a page spans one page more than it is long; each page
+	# is pinned into a vector of its own, and every pin is dropped again.
+	for kib in 4 16 64; do
+		for eng in pread uring; do
+			check "$fs: ${kib}k $eng read into a buffer 512 bytes into a page: served, data right, pins dropped" \
+				expect_hits 1 pins_released sdio-check read $F --engine $eng --off 64k --len ${kib}k \
+				--buf-off 512 --seed 7
+		done
+	done
 	check "$fs: read at EOF returns 0" \
 		sdio-check read $F --off 1M --seed 7
 	check "$fs: two-segment iovec read, data right" \
