@@ -339,12 +339,9 @@ impl SimpleDioRead for SimpleDioPath {
                 self.stats.count(Stat::Unaligned);
             }
         })?;
-        let Some(mut bio) = pinned else {
+        let Some(bio) = pinned else {
             return Ok(Outcome::Declined(Stat::PinShort));
         };
-        if user_backed {
-            bio.set_pages_dirty();
-        }
         self.stats.count(Stat::Hit);
         match req.submit(bio)? {
             Submitted::Done(done) => self.finish(done, true).map(Outcome::Done),

@@ -339,12 +339,15 @@ impl<'a, D> Bio<'a, D> {
         }))
     }
 
-    /// Pins the pages of `iter` into the bio, advancing `iter` by the bytes added.
+    /// Pins the pages of `iter` into the bio for a read into them, advancing `iter` by the
+    /// bytes added.
     ///
     /// `len_align_mask` is the mask every segment length must satisfy; the memory alignment
     /// the device needs is checked too. Fails with `EFAULT` for unmapped user memory and
     /// `EINVAL` for misaligned segments. User pages are pinned (and unpinned by
-    /// [`Bio::release_pages`] or on drop); kernel pages are not.
+    /// [`Bio::release_pages`] or on drop) and marked dirty, as `bio_set_pages_dirty()` does
+    /// before a direct-I/O read (the device writes them behind the page tables' back); kernel
+    /// pages are neither. It may sleep.
     ///
     /// A single user buffer (`read()`, io_uring) that fits the bio's vectors whole is pinned
     /// here, one vector a page; every other iterator, and a buffer that could be pinned only in
@@ -371,21 +374,26 @@ impl<'a, D> Bio<'a, D> {
         if unsafe { self.pin_user_buf(iter, mem_align_mask, len_align_mask) }? {
             return Ok(());
         }
+        let it = iter.as_raw();
+        // SAFETY: `it` is a valid iterator.
+        let kind = unsafe { (*it).iter_type };
+        // This is `user_backed_iter()`.
+        let user_backed = kind == bindings::iter_type_ITER_UBUF as u8
+            || kind == bindings::iter_type_ITER_IOVEC as u8;
         // SAFETY: We own the bio, which is not submitted, and `iter` is valid.
-        let ret = unsafe {
-            bindings::bio_iov_iter_get_pages(
-                self.as_raw(),
-                iter.as_raw(),
-                mem_align_mask,
-                len_align_mask,
-            )
-        };
-        to_result(ret)
+        to_result(unsafe {
+            bindings::bio_iov_iter_get_pages(self.as_raw(), it, mem_align_mask, len_align_mask)
+        })?;
+        if user_backed {
+            self.set_pages_dirty();
+        }
+        Ok(())
     }
 
-    /// Pins a whole single user buffer into an empty bio, a vector per page, as
-    /// `bio_iov_iter_get_pages()` would (without merging the pages of a folio into one
-    /// vector); returns `false`, with bio and iterator untouched, for anything else.
+    /// Pins a whole single user buffer into an empty bio, a vector per page, and marks its
+    /// pages dirty, as `bio_iov_iter_get_pages()` and `bio_set_pages_dirty()` would (without
+    /// merging the pages of a folio into one vector); returns `false`, with bio and iterator
+    /// untouched, for anything else.
     ///
     /// `bio_iov_iter_get_pages()` costs ~250 instructions a read above the `pin_user_pages_fast()`
     /// it comes down to for such a buffer: the extraction of a page array, the folio walk
@@ -442,8 +450,12 @@ impl<'a, D> Bio<'a, D> {
                 return Ok(false);
             }
             let (mut off, mut left) = (off, len);
+            // See `set_pages_dirty`: tested while the vectors are filled, which saves walking
+            // them again.
+            let mut anon_dirty = true;
             for i in 0..nr {
                 let page = pages.add(i).read();
+                anon_dirty = anon_dirty && bindings::PageAnonDirty(page);
                 let n = left.min(PAGE_SIZE - off);
                 // Lossless: `n` is at most `PAGE_SIZE`, `off` below it.
                 bv.add(i).write(bindings::bio_vec {
@@ -461,6 +473,9 @@ impl<'a, D> Bio<'a, D> {
             // `iov_iter_advance()` of a `ITER_UBUF` iterator.
             (*it).iov_offset += len;
             (*it).__bindgen_anon_1.__bindgen_anon_1.as_mut().count -= len;
+            if !anon_dirty {
+                bindings::bio_set_pages_dirty(bio);
+            }
         }
         Ok(true)
     }
@@ -468,9 +483,8 @@ impl<'a, D> Bio<'a, D> {
     /// Marks the bio's pages dirty, before a read into user memory.
     ///
     /// It may sleep (it locks pages that need it): only from process context.
-    // Once per read: inlined wherever the read is.
     #[inline(always)]
-    pub fn set_pages_dirty(&mut self) {
+    fn set_pages_dirty(&mut self) {
         // User buffers are almost always anonymous memory that is dirty already. For such a
         // folio, `bio_set_pages_dirty()`'s lock, `folio_mark_dirty()` and unlock change
         // nothing (`noop_dirty_folio()`; on a swap-cache folio they would also clear a stale

@@ -120,16 +120,15 @@ impl<'b> Iomap<'b> {
     /// Returns whether the mapping covers all of `[pos, pos + len)`.
     #[inline]
     pub fn covers(&self, pos: i64, len: u64) -> bool {
-        // Without 128-bit arithmetic: `pos` lies `skip` bytes into the mapping, which has
-        // `length - skip` bytes left from there.
-        match pos.checked_sub(self.map.offset) {
-            Some(skip) if skip >= 0 => self
+        // Without 128-bit arithmetic: `pos` lies `skip` bytes into the mapping (exact in a
+        // `u64` when `pos` is not before it), which has `length - skip` bytes left from there.
+        let skip = pos.wrapping_sub(self.map.offset) as u64;
+        pos >= self.map.offset
+            && self
                 .map
                 .length
-                .checked_sub(skip as u64)
-                .is_some_and(|left| left >= len),
-            _ => false,
-        }
+                .checked_sub(skip)
+                .is_some_and(|left| left >= len)
     }
 
     /// Returns the device sector where file offset `pos` lives (`iomap_sector`).
@@ -219,14 +218,6 @@ impl<'a, D> core::ops::Deref for PinnedDioBio<'a, D> {
     #[inline]
     fn deref(&self) -> &DioBio<'a, D> {
         &self.0
-    }
-}
-
-impl<D> PinnedDioBio<'_, D> {
-    /// Marks the pinned pages dirty, before a read into user memory.
-    #[inline]
-    pub fn set_pages_dirty(&mut self) {
-        self.0 .0.set_pages_dirty();
     }
 }
 
@@ -504,9 +495,10 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
 
     /// Pins the whole buffer into `bio`; every segment length must satisfy `len_align_mask`.
     ///
-    /// Returns `None`, with the bio dropped and the iterator as it was, if only part of the
-    /// buffer fit. Fails with `EFAULT` for unmapped user memory and `EINVAL` for misaligned
-    /// segments.
+    /// Pages of user memory are marked dirty as well, as a direct-I/O read needs (see
+    /// [`Bio::add_iter_pages`]). Returns `None`, with the bio dropped and the iterator as it
+    /// was, if only part of the buffer fit. Fails with `EFAULT` for unmapped user memory and
+    /// `EINVAL` for misaligned segments.
     // Once per read, from one caller: inlined, not a call in the path.
     #[inline(always)]
     pub fn pin_pages<'s>(
