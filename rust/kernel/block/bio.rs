@@ -413,23 +413,30 @@ impl<'a, D> Bio<'a, D> {
         let it = iter.as_raw();
         // SAFETY: `it` is a valid iterator; for an `ITER_UBUF` one, `ubuf` and `count` are the
         // members of the unions in use. We own the bio, which is not submitted: nothing else
-        // uses its vectors, `bi_max_vecs` of them.
+        // uses its vectors, `bi_max_vecs` of them, so the `nr <= bi_max_vecs` page pointers
+        // `pin_user_pages_fast()` writes from the middle of them stay inside. The helpers get
+        // pages it pinned, and `bio_set_pages_dirty()` a bio that holds them.
         unsafe {
             if (*it).iter_type != bindings::iter_type_ITER_UBUF as u8 || (*bio).bi_vcnt != 0 {
                 return Ok(false);
             }
             let u = (*it).__bindgen_anon_1.__bindgen_anon_1.as_ref();
-            let addr = u.__bindgen_anon_1.ubuf as usize + (*it).iov_offset;
+            // As C computes it (`iter_iov_addr()`).
+            let addr = (u.__bindgen_anon_1.ubuf as usize).wrapping_add((*it).iov_offset);
             let len = u.count;
             // The memory alignment the device needs, as `iov_iter_extract_bvecs()` checks it.
             if (addr | len) & mem_align_mask as usize != 0 {
                 return Err(EINVAL);
             }
+            let max_vecs = usize::from((*bio).bi_max_vecs);
+            // What C would trim or fail, and what cannot fit: left to C. With `len` at most
+            // `max_vecs` pages, nothing below overflows.
+            if len == 0 || len & len_align_mask as usize != 0 || len > max_vecs * PAGE_SIZE {
+                return Ok(false);
+            }
             let off = addr % PAGE_SIZE;
             let nr = (off + len).div_ceil(PAGE_SIZE);
-            let max_vecs = usize::from((*bio).bi_max_vecs);
-            // What C would trim or fail: left to it.
-            if len == 0 || len & len_align_mask as usize != 0 || nr > max_vecs {
+            if nr > max_vecs {
                 return Ok(false);
             }
             // The page array lives in the upper half of the vectors, as in

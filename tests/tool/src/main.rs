@@ -10,7 +10,7 @@
 //! sdio-check fill FILE SIZE [--seed S]          pattern file, written and fsynced
 //! sdio-check write FILE [--off N] [--len N] [--seed S]   buffered write, left dirty
 //! sdio-check read FILE [--engine E] [--off N] [--len N] [--count K] [--random]
-//!                 [--nowait] [--hipri] [--iov N] [--buf-off N] [--unmapped]
+//!                 [--nowait] [--hipri] [--iov N] [--buf-off N] [--unmapped] [--buf-file F]
 //!                 [--expect-errno NAME] [--zero] [--zero-from N] [--seed S] [--secs T]
 //!                 [--race-truncate] [--fs-error NAME]
 //!
@@ -22,6 +22,9 @@
 //! --fs-error NAME: watch the file's file system with fanotify (FAN_FS_ERROR) while
 //! reading; after the reads, an error event carrying errno NAME must arrive (fserror
 //! reports from a worker, so it is waited for, up to 10 seconds).
+//!
+//! --buf-file F: the buffer is a shared mapping of file F (created, sized to fit), so the
+//! pages read into are file pages, not anonymous memory.
 //! ```
 //! Engines: pread, preadv2, aio, uring, uring-poll. Exit 0 when every read matched.
 
@@ -84,6 +87,31 @@ impl Buf {
         Buf { ptr: ptr.cast(), map_len }
     }
 
+    /// A buffer of `len` bytes that is a shared mapping of file `path`, sized to fit.
+    fn new_file(len: usize, path: &str) -> Buf {
+        let map_len = (len + 2 * ALIGN).next_multiple_of(ALIGN);
+        let fd = open(path, libc::O_RDWR | libc::O_CREAT | libc::O_TRUNC);
+        // SAFETY: Valid fd.
+        if unsafe { libc::ftruncate(fd, map_len as i64) } != 0 {
+            die("ftruncate of the buffer file failed");
+        }
+        // SAFETY: Shared mapping of the file just sized, checked below.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                map_len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED,
+                fd,
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            die("mmap of the buffer file failed");
+        }
+        Buf { ptr: ptr.cast(), map_len }
+    }
+
     /// Unmaps every page from `from` bytes into the buffer on.
     fn unmap_from(&self, from: usize) {
         let start = from.next_multiple_of(ALIGN);
@@ -104,6 +132,7 @@ struct Opts {
     iov: usize,
     buf_off: usize,
     unmapped: bool,
+    buf_file: Option<String>,
     expect_errno: Option<String>,
     zero_from: Option<u64>,
     seed: u64,
@@ -424,7 +453,10 @@ fn read_cmd(path: &str, o: &Opts) {
     unsafe { libc::fstat(fd, &mut st) };
     let size = st.st_size as u64;
     let mut eng = Engine::new(&o.engine, fd);
-    let buf = Buf::new(o.len + o.buf_off);
+    let buf = match &o.buf_file {
+        Some(f) => Buf::new_file(o.len + o.buf_off, f),
+        None => Buf::new(o.len + o.buf_off),
+    };
     if o.unmapped {
         buf.unmap_from(o.buf_off + o.len / 2);
     }
@@ -557,6 +589,7 @@ fn main() {
         iov: 1,
         buf_off: 0,
         unmapped: false,
+        buf_file: None,
         expect_errno: None,
         zero_from: None,
         seed: 1,
@@ -579,6 +612,7 @@ fn main() {
             "--iov" => o.iov = parse_num(&val()) as usize,
             "--buf-off" => o.buf_off = parse_num(&val()) as usize,
             "--unmapped" => o.unmapped = true,
+            "--buf-file" => o.buf_file = Some(val()),
             "--expect-errno" => o.expect_errno = Some(val()),
             "--zero" => o.zero_from = Some(0),
             "--zero-from" => o.zero_from = Some(parse_num(&val())),
