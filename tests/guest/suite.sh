@@ -241,7 +241,7 @@ for fs in ext4 xfs; do
 	# File pages (a shared mapping) are not anonymous: bio_set_pages_dirty() dirties them.
 	check "$fs: read into a shared mapping of a tmpfs file: served, data right, pins dropped" \
 		expect_hits 1 pins_released sdio-check read $F --off 8k --buf-file /tmp/sdio-buf --seed 7
-	check "$fs: uring read into a shared mapping of a $fs file: served, data right, pins dropped" \
+	check "$fs: uring read into a shared mapping of a file on $fs: served, data right, pins dropped" \
 		expect_hits 1 pins_released sdio-check read $F --engine uring --off 8k --len 16k \
 		--buf-file $MNT/bufmap --seed 7
 	check "$fs: read at EOF returns 0" \
