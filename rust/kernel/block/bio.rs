@@ -213,6 +213,40 @@ pub struct Bio<'a, D> {
 // SAFETY: A bio can be completed and freed on any CPU; `D: Send` makes the data movable too.
 unsafe impl<D: Send> Send for Bio<'_, D> {}
 
+/// Returns the `struct iov_iter` behind `iter`, to read from.
+#[inline(always)]
+fn iter_raw(iter: &IovIterDest<'_>) -> *const bindings::iov_iter {
+    // `IovIterDest` is a transparent wrapper of an `Opaque<iov_iter>`: reading through a
+    // pointer from a shared reference is fine.
+    core::ptr::from_ref(iter).cast()
+}
+
+/// Returns whether `iter` is user memory (`user_backed_iter()`): a read pins and dirties it.
+#[inline(always)]
+pub(crate) fn iter_is_user_backed(iter: &IovIterDest<'_>) -> bool {
+    // SAFETY: The iterator is valid (invariant of `IovIterDest`).
+    let kind = unsafe { (*iter_raw(iter)).iter_type };
+    kind == bindings::iter_type_ITER_UBUF as u8 || kind == bindings::iter_type_ITER_IOVEC as u8
+}
+
+/// Returns the address and length of `iter` if it is a single user buffer (`ITER_UBUF`:
+/// `read()`, io_uring).
+#[inline(always)]
+pub(crate) fn iter_ubuf(iter: &IovIterDest<'_>) -> Option<(usize, usize)> {
+    let it = iter_raw(iter);
+    // SAFETY: The iterator is valid (invariant of `IovIterDest`); for an `ITER_UBUF` one,
+    // `ubuf` and `count` are the members of the unions in use.
+    unsafe {
+        if (*it).iter_type != bindings::iter_type_ITER_UBUF as u8 {
+            return None;
+        }
+        let u = (*it).__bindgen_anon_1.__bindgen_anon_1.as_ref();
+        // As C computes it (`iter_iov_addr()`).
+        let addr = (u.__bindgen_anon_1.ubuf as usize).wrapping_add((*it).iov_offset);
+        Some((addr, u.count))
+    }
+}
+
 /// The `bi_flags` bit that says the bio holds page pins (`bio_release_pages()` drops them).
 const BIO_PAGE_PINNED: u16 = 1 << bindings::BIO_PAGE_PINNED;
 
@@ -374,15 +408,15 @@ impl<'a, D> Bio<'a, D> {
         if unsafe { self.pin_user_buf(iter, mem_align_mask, len_align_mask) }? {
             return Ok(());
         }
-        let it = iter.as_raw();
-        // SAFETY: `it` is a valid iterator.
-        let kind = unsafe { (*it).iter_type };
-        // This is `user_backed_iter()`.
-        let user_backed = kind == bindings::iter_type_ITER_UBUF as u8
-            || kind == bindings::iter_type_ITER_IOVEC as u8;
+        let user_backed = iter_is_user_backed(iter);
         // SAFETY: We own the bio, which is not submitted, and `iter` is valid.
         to_result(unsafe {
-            bindings::bio_iov_iter_get_pages(self.as_raw(), it, mem_align_mask, len_align_mask)
+            bindings::bio_iov_iter_get_pages(
+                self.as_raw(),
+                iter.as_raw(),
+                mem_align_mask,
+                len_align_mask,
+            )
         })?;
         if user_backed {
             self.set_pages_dirty();
@@ -409,21 +443,20 @@ impl<'a, D> Bio<'a, D> {
         mem_align_mask: u32,
         len_align_mask: u32,
     ) -> Result<bool> {
+        let Some((addr, len)) = iter_ubuf(iter) else {
+            return Ok(false);
+        };
         let bio = self.as_raw();
         let it = iter.as_raw();
-        // SAFETY: `it` is a valid iterator; for an `ITER_UBUF` one, `ubuf` and `count` are the
-        // members of the unions in use. We own the bio, which is not submitted: nothing else
-        // uses its vectors, `bi_max_vecs` of them, so the `nr <= bi_max_vecs` page pointers
+        // SAFETY: `it` is a valid `ITER_UBUF` iterator: `count` is the member of its union in
+        // use. We own the bio, which is not submitted: nothing else uses its vectors,
+        // `bi_max_vecs` of them, so the `nr <= bi_max_vecs` page pointers
         // `pin_user_pages_fast()` writes from the middle of them stay inside. The helpers get
         // pages it pinned, and `bio_set_pages_dirty()` a bio that holds them.
         unsafe {
-            if (*it).iter_type != bindings::iter_type_ITER_UBUF as u8 || (*bio).bi_vcnt != 0 {
+            if (*bio).bi_vcnt != 0 {
                 return Ok(false);
             }
-            let u = (*it).__bindgen_anon_1.__bindgen_anon_1.as_ref();
-            // As C computes it (`iter_iov_addr()`).
-            let addr = (u.__bindgen_anon_1.ubuf as usize).wrapping_add((*it).iov_offset);
-            let len = u.count;
             // The memory alignment the device needs, as `iov_iter_extract_bvecs()` checks it.
             if (addr | len) & mem_align_mask as usize != 0 {
                 return Err(EINVAL);

@@ -17,7 +17,7 @@
 use crate::{
     alloc::KBox,
     bindings,
-    block::bio::{Bio, BioSet, BlockDevice},
+    block::bio::{self, Bio, BioSet, BlockDevice},
     error::{code::*, to_result, Error, Result},
     ffi::c_void,
     fs::{inode::Inode, Kiocb},
@@ -337,9 +337,7 @@ impl<'a, D> DioRead<'a, D> {
     /// Returns whether the buffer is user memory (its pages are pinned and must be dirtied).
     #[inline]
     pub fn user_backed(&self) -> bool {
-        // This is `user_backed_iter()`.
-        let kind = self.iter_type();
-        kind == bindings::iter_type_ITER_UBUF as u8 || kind == bindings::iter_type_ITER_IOVEC as u8
+        bio::iter_is_user_backed(self.iter)
     }
 
     #[inline]
@@ -449,27 +447,19 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
         let gfp = if nowait { GFP_NOWAIT } else { GFP_KERNEL };
         // `bio_iov_vecs_to_alloc()`: a bvec iterator's pages are used in place, without
         // vectors of the bio's own; `iov_iter_npages()` counts the pages of the others.
-        let kind = req.iter_type();
-        let nr_vecs = if kind == bindings::iter_type_ITER_BVEC as u8 {
-            0
-        } else if kind == bindings::iter_type_ITER_UBUF as u8 {
+        let nr_vecs = if let Some((start, count)) = bio::iter_ubuf(req.iter) {
             // What `iov_iter_npages()` computes for a single user buffer (`read()`, io_uring):
             // the pages it spans. Inline, where the call cost more than the sum.
-            // SAFETY: The iterator is valid (type invariant) and a `ITER_UBUF` one: `ubuf` is
-            // the member of the union in use.
-            let (start, count) = unsafe {
-                let it = &*req.iter_raw();
-                let u = it.__bindgen_anon_1.__bindgen_anon_1.as_ref();
-                (u.__bindgen_anon_1.ubuf as usize + it.iov_offset, u.count)
-            };
             let span = if count == 0 {
                 0
             } else {
-                start % PAGE_SIZE + count
+                (start % PAGE_SIZE).saturating_add(count)
             };
             // At most `BIO_MAX_VECS`: the cast is lossless.
             span.div_ceil(PAGE_SIZE)
                 .min(bindings::BIO_MAX_VECS as usize) as i32
+        } else if req.iter_type() == bindings::iter_type_ITER_BVEC as u8 {
+            0
         } else {
             // SAFETY: The iterator is valid (type invariant).
             unsafe { bindings::iov_iter_npages(req.iter_raw(), bindings::BIO_MAX_VECS as i32) }
