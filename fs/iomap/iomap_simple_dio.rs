@@ -101,9 +101,9 @@ const SERVED_FS: &[&[u8]] = &[b"ext4", b"xfs"];
 ///
 /// Database pages (8 KiB PostgreSQL, 16 KiB InnoDB) and small-record key-value stores
 /// read up to this on 4 KiB-block file systems, where the C series serves nothing. It
-/// is one bio of at most 16 vectors, which the `biovec-16` slab of the bio set's pool
-/// serves (up to 4 vectors, 16 KiB of scattered pages, fit inline in the bio's own
-/// allocation). Beyond it, the per-byte cost of the transfer dwarfs the per-request
+/// is one bio of at most 16 vectors, a page each, which the `biovec-16` slab of the bio
+/// set's pool serves (17 for a buffer that starts inside a page: `biovec-64`; up to 4
+/// vectors, 16 KiB of scattered pages, fit inline in the bio's own allocation). Beyond it, the per-byte cost of the transfer dwarfs the per-request
 /// cost the path saves, and a read is ever more likely to span several extents.
 const MAX_READ_BYTES: usize = 64 * 1024;
 
