@@ -9,7 +9,7 @@ __rust_helper bool rust_helper_PageDirty(const struct page *page)
 
 /*
  * PageAnon(page) && PageDirty(page) with one page_folio() and one call: the test
- * Bio::set_pages_dirty() makes on each page of a read's buffer.
+ * Bio::add_iter_pages() makes on each page of a read's user buffer.
  */
 __rust_helper bool rust_helper_PageAnonDirty(const struct page *page)
 {
