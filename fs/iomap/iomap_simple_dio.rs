@@ -103,8 +103,9 @@ const SERVED_FS: &[&[u8]] = &[b"ext4", b"xfs"];
 /// read up to this on 4 KiB-block file systems, where the C series serves nothing. It
 /// is one bio of at most 16 vectors, a page each, which the `biovec-16` slab of the bio
 /// set's pool serves (17 for a buffer that starts inside a page: `biovec-64`; up to 4
-/// vectors, 16 KiB of scattered pages, fit inline in the bio's own allocation). Beyond it, the per-byte cost of the transfer dwarfs the per-request
-/// cost the path saves, and a read is ever more likely to span several extents.
+/// vectors, 16 KiB of scattered pages, fit inline in the bio's own allocation). Beyond
+/// it, the per-byte cost of the transfer dwarfs the per-request cost the path saves,
+/// and a read is ever more likely to span several extents.
 const MAX_READ_BYTES: usize = 64 * 1024;
 
 /// The largest read the path serves: `MAX_READ_BYTES`, or one block if larger.
