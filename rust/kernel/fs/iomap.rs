@@ -26,7 +26,12 @@ use crate::{
     prelude::*,
     types::Opaque,
 };
-use core::{cell::Cell, marker::PhantomData, mem::offset_of, mem::ManuallyDrop, ptr::NonNull};
+use core::{
+    cell::Cell,
+    marker::PhantomData,
+    mem::{offset_of, ManuallyDrop, MaybeUninit},
+    ptr::NonNull,
+};
 
 /// `ki_flags` bit: the request must not block (`RWF_NOWAIT`, io_uring inline issue).
 pub const IOCB_NOWAIT: u32 = bindings::IOCB_NOWAIT as u32;
@@ -244,10 +249,18 @@ pub enum Outcome<R> {
 
 /// What the hook's read trampoline keeps of a read while the path has it: the mapping
 /// state and what is left to undo when the path returns.
+///
+/// # Invariants
+///
+/// `it` is initialised once [`DioRead::map`] has started: whenever `mapped` is set, and for
+/// as long as a [`MappedRead`] of the read exists.
 struct ReadState {
     /// The mapping state, as `iomap_iter()` keeps it: `->iomap_begin` may `container_of()`
-    /// its iomap into a `struct iomap_iter`, and read `private` from it.
-    it: bindings::iomap_iter,
+    /// its iomap into a `struct iomap_iter`, and read `private` from it. Set up by `map`:
+    /// a read the path declines before mapping does not pay for zeroing it.
+    it: MaybeUninit<bindings::iomap_iter>,
+    /// The caller's `private`, for `it`.
+    private: *mut c_void,
     /// The iterator's length when the read was offered.
     len: usize,
     /// `->iomap_begin` succeeded and `->iomap_end` is still due.
@@ -258,6 +271,19 @@ struct ReadState {
     submitted: bool,
     /// It was submitted asynchronously: the read returns `-EIOCBQUEUED`.
     queued: bool,
+}
+
+impl ReadState {
+    /// Returns the mapping state.
+    ///
+    /// # Safety
+    ///
+    /// `it` must be initialised: `mapped` is set, or a [`MappedRead`] of the read exists.
+    #[inline(always)]
+    unsafe fn it(&mut self) -> &mut bindings::iomap_iter {
+        // SAFETY: Initialised, by the caller's guarantee.
+        unsafe { self.it.assume_init_mut() }
+    }
 }
 
 /// A read offered to a simple path by `iomap_dio_rw()`, not mapped yet.
@@ -385,7 +411,11 @@ impl<'a, D> DioRead<'a, D> {
         // completion ends the count.
         unsafe { bindings::inode_dio_begin(self.inode.as_raw()) };
         st.dio_counted = true;
-        let it = &mut st.it;
+        // INVARIANT: `it` is initialised from here on.
+        // SAFETY: All-zero is a valid `struct iomap_iter` (no mapping, null pointers).
+        let it = st.it.write(unsafe { core::mem::zeroed() });
+        it.inode = self.inode.as_raw();
+        it.private = st.private;
         it.pos = pos;
         it.iter_start_pos = pos;
         it.len = st.len as u64;
@@ -404,11 +434,16 @@ impl<'a, D> DioRead<'a, D> {
             )
         })?;
         st.mapped = true;
+        // INVARIANT: `map` initialised `it` above.
         Ok(MappedRead { req: self })
     }
 }
 
 /// A read whose range is mapped: it can get its bio and be submitted.
+///
+/// # Invariants
+///
+/// `req.state.it` is initialised.
 pub struct MappedRead<'a, D> {
     req: DioRead<'a, D>,
 }
@@ -426,9 +461,9 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
     /// Returns the mapping `->iomap_begin` gave.
     #[inline]
     pub fn iomap(&self) -> Iomap<'_> {
-        Iomap {
-            map: &self.req.state.it.iomap,
-        }
+        // SAFETY: `it` is initialised (type invariant).
+        let it = unsafe { self.req.state.it.assume_init_ref() };
+        Iomap { map: &it.iomap }
     }
 
     /// Allocates the read's bio from `set`, carrying `data`.
@@ -536,7 +571,8 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
         let iter = req.iter.as_raw();
         let st = req.state;
         if let Some(end) = req.ops.ops().iomap_end {
-            let it = &mut st.it;
+            // SAFETY: A `MappedRead` existed until now: `it` is initialised.
+            let it = unsafe { st.it() };
             // SAFETY: The end call of this read's successful `->iomap_begin`, with what
             // `iomap_iter()` would pass; nothing of the read is touched after submission.
             unsafe {
@@ -852,9 +888,10 @@ impl<T: SimpleDioRead> Vtable<T> {
         let sync_ret = Cell::new(EIO.to_errno() as isize);
         // SAFETY: The kiocb's file and its inode are valid for the call.
         let inode = unsafe { (*(*iocb).ki_filp).f_inode };
+        // INVARIANT: Not mapped, `it` not needed yet.
         let mut state = ReadState {
-            // SAFETY: All-zero is a valid `struct iomap_iter` (no mapping, null pointers).
-            it: unsafe { core::mem::zeroed() },
+            it: MaybeUninit::uninit(),
+            private,
             // SAFETY: The iterator is valid for the call.
             len: unsafe { IovIterDest::from_raw(iter) }.len(),
             mapped: false,
@@ -862,8 +899,6 @@ impl<T: SimpleDioRead> Vtable<T> {
             submitted: false,
             queued: false,
         };
-        state.it.inode = inode;
-        state.it.private = private;
         // SAFETY: The arguments are valid for the call (and the kiocb, the buffer and the
         // inode until an asynchronous read completes); `()` borrows no file private data.
         let res = T::read(this, unsafe {
@@ -899,7 +934,8 @@ impl<T: SimpleDioRead> Vtable<T> {
         if state.mapped {
             // SAFETY: The operations are valid for the call.
             if let Some(end) = unsafe { IomapOps::from_raw(ops) }.ops().iomap_end {
-                let it = &mut state.it;
+                // SAFETY: `mapped` is set: `it` is initialised.
+                let it = unsafe { state.it() };
                 let map_end = it.iomap.offset.saturating_add(it.iomap.length as i64);
                 let len = (it.len as i64).min(map_end.saturating_sub(it.iter_start_pos));
                 // SAFETY: The end call of a successful `->iomap_begin` on `it`, with the
