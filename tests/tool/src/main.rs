@@ -26,7 +26,10 @@
 //! --buf-file F: the buffer is a shared mapping of file F (created, sized to fit), so the
 //! pages read into are file pages, not anonymous memory.
 //! ```
-//! Engines: pread, preadv2, aio, uring, uring-poll. Exit 0 when every read matched.
+//! Engines: pread, preadv2, aio, uring, uring-poll, uring-fixed (a registered buffer,
+//! IORING_OP_READ_FIXED: the kernel reads into it through an ITER_BVEC iterator, as
+//! loop, nfsd and other in-kernel callers do; one iovec only). Exit 0 when every read
+//! matched.
 
 use std::ffi::CString;
 use std::process::exit;
@@ -245,7 +248,7 @@ impl Engine {
         };
         match kind {
             "pread" | "preadv2" => {}
-            "uring" => {
+            "uring" | "uring-fixed" => {
                 e.ring = Some(io_uring::IoUring::new(8).unwrap_or_else(|err| die(&format!("io_uring: {err}"))))
             }
             "uring-poll" => {
@@ -322,6 +325,33 @@ impl Engine {
                     die("io_getevents failed");
                 }
                 ev.res
+            }
+            "uring-fixed" => {
+                if iovs.len() != 1 {
+                    die("uring-fixed reads into one buffer");
+                }
+                let ring = self.ring.as_mut().unwrap();
+                // SAFETY: The buffer stays mapped until it is unregistered below.
+                unsafe { ring.submitter().register_buffers(iovs) }
+                    .unwrap_or_else(|e| die(&format!("IORING_REGISTER_BUFFERS: {e}")));
+                let sqe = io_uring::opcode::ReadFixed::new(
+                    io_uring::types::Fd(self.fd),
+                    iovs[0].iov_base.cast(),
+                    iovs[0].iov_len as u32,
+                    0,
+                )
+                .offset(off)
+                .rw_flags(flags)
+                .build()
+                .user_data(7);
+                // SAFETY: The registered buffer outlives the request, which we wait for.
+                unsafe { ring.submission().push(&sqe).unwrap_or_else(|_| die("sq full")) };
+                ring.submit_and_wait(1).unwrap_or_else(|e| die(&format!("io_uring_enter: {e}")));
+                let cqe = ring.completion().next().unwrap_or_else(|| die("no cqe"));
+                ring.submitter()
+                    .unregister_buffers()
+                    .unwrap_or_else(|e| die(&format!("IORING_UNREGISTER_BUFFERS: {e}")));
+                cqe.result() as i64
             }
             _ => {
                 let ring = self.ring.as_mut().unwrap();
