@@ -42,6 +42,22 @@ expect_stat() {
 # expect_hits DELTA CMD...: like expect_stat for the fast-path hit counter.
 expect_hits() { expect_stat hits "$@"; }
 
+# loop_reads IMG ENGINE COUNT: COUNT random 4 KiB O_DIRECT reads, checked byte for byte, of
+# a loop device with direct I/O over IMG (a pattern file, seed 9), detached afterwards.
+loop_reads() {
+	local dev rc
+	dev=$(losetup --direct-io=on --show -f "$1") || return 1
+	if [ "$(cat /sys/block/${dev#/dev/}/loop/dio)" != 1 ]; then
+		echo "$dev: direct I/O is off"
+		losetup -d "$dev"
+		return 1
+	fi
+	sdio-check read "$dev" --engine "$2" --random --count "$3" --seed 9
+	rc=$?
+	losetup -d "$dev"
+	return $rc
+}
+
 # pins: FOLL_PIN pages acquired minus released, system wide (per-CPU deltas folded first).
 pins() {
 	echo 1 >/proc/sys/vm/stat_refresh 2>/dev/null
@@ -249,6 +265,14 @@ for fs in ext4 xfs; do
 	check "$fs: 16k registered-buffer read 512 bytes into a page: served, data right" \
 		expect_hits 1 pins_released sdio-check read $F --engine uring-fixed --off 64k --len 16k \
 		--buf-off 512 --seed 7
+	# A loop device with direct I/O reads its backing file through ->read_iter from its
+	# worker, asynchronously (->ki_complete from the bio's completion), into the request's
+	# pages (ITER_BVEC): each 4 KiB read of the device is one read served.
+	sdio-check fill $MNT/loopimg 1M --seed 9 >/dev/null
+	for eng in pread uring; do
+		check "$fs: $eng reads of a loop device (direct I/O) over a file on $fs: served, data right" \
+			expect_hits 64 loop_reads $MNT/loopimg $eng 64
+	done
 	# File pages (a shared mapping) are not anonymous: bio_set_pages_dirty() dirties them.
 	check "$fs: read into a shared mapping of a tmpfs file: served, data right, pins dropped" \
 		expect_hits 1 pins_released sdio-check read $F --off 8k --buf-file /tmp/sdio-buf --seed 7

@@ -25,6 +25,8 @@
 //!
 //! --buf-file F: the buffer is a shared mapping of file F (created, sized to fit), so the
 //! pages read into are file pages, not anonymous memory.
+//!
+//! FILE may be a block device (a loop device over a pattern file): its size is its end.
 //! ```
 //! Engines: pread, preadv2, aio, uring, uring-poll, uring-fixed (a registered buffer,
 //! IORING_OP_READ_FIXED: the kernel reads into it through an ITER_BVEC iterator, as
@@ -481,7 +483,17 @@ fn read_cmd(path: &str, o: &Opts) {
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: Valid fd and stat buffer.
     unsafe { libc::fstat(fd, &mut st) };
-    let size = st.st_size as u64;
+    let size = if st.st_mode & libc::S_IFMT == libc::S_IFBLK {
+        // A block device (a loop device over a pattern file, say): its size is where it ends.
+        // SAFETY: Valid fd.
+        let end = unsafe { libc::lseek(fd, 0, libc::SEEK_END) };
+        if end < 0 {
+            die("lseek to the end of the device failed");
+        }
+        end as u64
+    } else {
+        st.st_size as u64
+    };
     let mut eng = Engine::new(&o.engine, fd);
     let buf = match &o.buf_file {
         Some(f) => Buf::new_file(o.len + o.buf_off, f),
