@@ -344,16 +344,13 @@ impl Engine {
                 )
                 .offset(off)
                 .rw_flags(flags)
-                .build()
-                .user_data(7);
-                // SAFETY: The registered buffer outlives the request, which we wait for.
-                unsafe { ring.submission().push(&sqe).unwrap_or_else(|_| die("sq full")) };
-                ring.submit_and_wait(1).unwrap_or_else(|e| die(&format!("io_uring_enter: {e}")));
-                let cqe = ring.completion().next().unwrap_or_else(|| die("no cqe"));
+                .build();
+                // SAFETY: The registered buffer outlives the request.
+                let r = unsafe { uring_one(ring, &sqe) };
                 ring.submitter()
                     .unregister_buffers()
                     .unwrap_or_else(|e| die(&format!("IORING_UNREGISTER_BUFFERS: {e}")));
-                cqe.result() as i64
+                r
             }
             _ => {
                 let ring = self.ring.as_mut().unwrap();
@@ -364,16 +361,26 @@ impl Engine {
                 )
                 .offset(off)
                 .rw_flags(flags)
-                .build()
-                .user_data(7);
-                // SAFETY: The buffers outlive the request, which we wait for.
-                unsafe { ring.submission().push(&sqe).unwrap_or_else(|_| die("sq full")) };
-                ring.submit_and_wait(1).unwrap_or_else(|e| die(&format!("io_uring_enter: {e}")));
-                let cqe = ring.completion().next().unwrap_or_else(|| die("no cqe"));
-                cqe.result() as i64
+                .build();
+                // SAFETY: The buffers outlive the request.
+                unsafe { uring_one(ring, &sqe) }
             }
         }
     }
+}
+
+/// Submits one request on `ring`, waits for it and returns its result.
+///
+/// # Safety
+///
+/// The memory `sqe` points to must stay valid until it completes (this waits for that).
+unsafe fn uring_one(ring: &mut io_uring::IoUring, sqe: &io_uring::squeue::Entry) -> i64 {
+    let sqe = sqe.clone().user_data(7);
+    // SAFETY: The caller keeps the request's memory valid; it completes before we return.
+    unsafe { ring.submission().push(&sqe).unwrap_or_else(|_| die("sq full")) };
+    ring.submit_and_wait(1).unwrap_or_else(|e| die(&format!("io_uring_enter: {e}")));
+    let cqe = ring.completion().next().unwrap_or_else(|| die("no cqe"));
+    cqe.result() as i64
 }
 
 struct Rng(u64);
