@@ -85,7 +85,7 @@ R_GUEST=$R_SDIO/guest
 SDIO_KERNEL_DIRS="fs rust include block lib Documentation"
 # The guest root's packages (scripts/guest); make fstests' root adds its own.
 GUEST_PACKAGES="fio e2fsprogs xfsprogs util-linux mount dmsetup kmod busybox procps
-	coreutils findutils grep sed gawk erofs-utils exfatprogs"
+	coreutils findutils grep sed gawk erofs-utils exfatprogs cryptsetup-bin mdadm"
 R_RUNS=$R_SDIO/runs
 
 # Memory-backed null_blk for the instruction measures (bench ICOUNT=1, profile,

@@ -5,137 +5,9 @@
 # silently fell back (or was served when it must not be) fails its check.
 # Argument "full": longer variant (more reads per case).
 
-R=/run/sdio/out/results
-mkdir -p /run/sdio/out
+. /run/sdio/bin/lib.sh
 : >$R
-N=0
-DEV=/dev/nvme0n1
-MNT=/mnt
-KNOB=/sys/kernel/iomap/simple_read
-STATS=/sys/kernel/debug/iomap_simple_dio/stats
-MOD=/run/sdio/modules/iomap_simple_dio.ko
-COUNT=40
 [ "${1:-}" = full ] && COUNT=400
-
-ok() { N=$((N + 1)); echo "ok $N $*" | tee -a $R; }
-not_ok() { N=$((N + 1)); echo "not ok $N $*" | tee -a $R; }
-skip() { N=$((N + 1)); echo "ok $N $* # SKIP" | tee -a $R; }
-# check NAME CMD...: ok when CMD succeeds; its output is shown on failure.
-check() {
-	name=$1
-	shift
-	if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name"; echo "$out" | sed 's/^/#   /'; fi
-}
-stat() { awk -v k="$1" '$1 == k { print $2 }' $STATS; }
-
-# expect_stat STAT DELTA CMD...: CMD succeeds and counter STAT grows by exactly DELTA.
-expect_stat() {
-	st=$1 delta=$2
-	shift 2
-	before=$(stat "$st")
-	"$@" || return 1
-	after=$(stat "$st")
-	[ "$((after - before))" = "$delta" ] ||
-		{ echo "counter $st moved by $((after - before)), expected $delta"; return 1; }
-}
-
-# expect_hits DELTA CMD...: like expect_stat for the fast-path hit counter.
-expect_hits() { expect_stat hits "$@"; }
-
-# loop_reads IMG ENGINE COUNT: COUNT random 4 KiB O_DIRECT reads, checked byte for byte, of
-# a loop device with direct I/O over IMG (a pattern file, seed 9), detached afterwards.
-loop_reads() {
-	local dev rc
-	dev=$(losetup --direct-io=on --show -f "$1") || return 1
-	if [ "$(cat /sys/block/${dev#/dev/}/loop/dio)" != 1 ]; then
-		echo "$dev: direct I/O is off"
-		losetup -d "$dev"
-		return 1
-	fi
-	sdio-check read "$dev" --engine "$2" --random --count "$3" --seed 9
-	rc=$?
-	losetup -d "$dev"
-	return $rc
-}
-
-# pins: FOLL_PIN pages acquired minus released, system wide (per-CPU deltas folded first).
-pins() {
-	echo 1 >/proc/sys/vm/stat_refresh 2>/dev/null
-	awk '$1 == "nr_foll_pin_acquired" { a = $2 } $1 == "nr_foll_pin_released" { r = $2 }
-		END { print a - r }' /proc/vmstat
-}
-
-# pins_released CMD...: CMD succeeds and leaves no user page pinned (an error path that
-# forgot to unpin would leave its pages pinned forever).
-pins_released() {
-	local before after
-	before=$(pins)
-	"$@" || return 1
-	after=$(pins)
-	[ "$after" = "$before" ] || { echo "pinned pages: $before before, $after after"; return 1; }
-}
-
-# two_extents DIR: a file whose two blocks are not contiguous on disk (another file's
-# block was allocated between them); an 8k read of both falls back and is right.
-two_extents() {
-	local n
-	# Two written extents that are not physically contiguous, whatever the allocator does:
-	# three blocks, then the middle one collapsed away (its successor moves to block 1,
-	# two blocks from block 0 on disk), then block 1 rewritten in place with its pattern.
-	# (Writing a wedge file in between is not enough: ext4's per-inode preallocation
-	# keeps a file's next block right after its first.)
-	sdio-check fill "$1/frag" 12288 --seed 4 >/dev/null && sync &&
-		fallocate -c -o 4096 -l 4096 "$1/frag" &&
-		sdio-check write "$1/frag" --off 4096 --len 4096 --seed 4 && sync || return 1
-	n=$(filefrag "$1/frag" | awk '{ print $2 }')
-	[ "$n" -ge 2 ] || { echo "set-up: frag has $n extent(s), not 2: $(filefrag -v "$1/frag")"; return 1; }
-	expect_stat fallback_partial_mapping 1 sdio-check read "$1/frag" --len 8k --seed 4
-}
-
-# expect_hits_min MIN CMD...: CMD succeeds and the hit counter grows by MIN or more.
-expect_hits_min() {
-	local min=$1 before after
-	shift
-	before=$(stat hits)
-	"$@" || return 1
-	after=$(stat hits)
-	[ "$((after - before))" -ge "$min" ] ||
-		{ echo "hits moved by $((after - before)), expected >= $min"; return 1; }
-}
-
-# load_unload FILE SIZE: a fio verify load while the module is unloaded and loaded
-# again twice; reads fall back and return, and verify, the same data throughout.
-load_unload() {
-	fio --name=verify --filename="$1" --size="$2" --rw=randread --bs=4k --direct=1 \
-		--ioengine=io_uring --iodepth=32 --numjobs=2 --verify=crc32c \
-		--verify_fatal=1 --runtime=10 --time_based --output=/tmp/fio.unload &
-	local pid=$! i=0
-	sleep 2
-	while [ $i -lt 2 ]; do
-		rmmod iomap_simple_dio || return 1
-		sleep 1
-		insmod $MOD || return 1
-		sleep 1
-		i=$((i + 1))
-	done
-	wait $pid || { cat /tmp/fio.unload; return 1; }
-}
-
-# dirty_read FILE OFF: buffered write left dirty, then an O_DIRECT read of it is
-# served (after the flush) and returns the new data.
-dirty_read() {
-	sdio-check write "$1" --off "$2" --len 4096 --seed 9 &&
-		expect_hits 1 sdio-check read "$1" --off "$2" --seed 9
-}
-
-# nowait_dirty FILE OFF: RWF_NOWAIT over dirty page cache is EAGAIN (counted), and
-# the data is right once read without it.
-nowait_dirty() {
-	sdio-check write "$1" --off "$2" --len 4096 --seed 9 &&
-		expect_stat eagain_nowait 1 sdio-check read "$1" --engine preadv2 --nowait \
-			--off "$2" --expect-errno EAGAIN &&
-		sdio-check read "$1" --off "$2" --seed 9
-}
 
 echo "# simple-dio guest suite: kernel $(uname -r), CONFIG_IOMAP_SIMPLE_DIO=${SDIO_SIMPLE_DIO:-?}"
 
@@ -183,6 +55,7 @@ for fs in ext4 xfs; do
 	if [ -d $T/events/iomap/iomap_dio_rw_begin ]; then
 		echo 0 >$T/tracing_on; : >$T/trace
 		echo 1 >$T/events/iomap/iomap_dio_rw_begin/enable
+		echo 1 >$T/events/iomap/iomap_dio_rw_queued/enable
 		echo 1 >$T/events/iomap/iomap_dio_complete/enable
 		echo 1 >$T/events/iomap/iomap_iter/enable
 		echo 1 >$T/tracing_on
@@ -190,10 +63,23 @@ for fs in ext4 xfs; do
 		echo 0 >$T/tracing_on
 		echo 0 >$T/events/iomap/enable
 		# No iomap_iter event: the generic path did not run.
-		check "$fs: trace shows iomap_dio_rw_begin/complete and no iomap_iter" sh -c "
+		check "$fs: trace shows iomap_dio_rw_begin/queued/complete and no iomap_iter" sh -c "
 			grep -q 'iomap_dio_rw_begin:.*offset 0x2000 length 0x1000' $T/trace &&
+			grep -q 'iomap_dio_rw_queued:.*offset 0x3000 length 0x0' $T/trace &&
 			grep -q 'iomap_dio_complete:.*aio 1 error 0 ret 4096' $T/trace &&
 			! grep -q 'iomap_iter:' $T/trace || { cat $T/trace; exit 1; }"
+		# What a tracer sees is what the generic path shows: served, and failed before
+		# submission (misaligned after mapping; EAGAIN before it).
+		check "$fs: served pread: the generic path's trace events" \
+			expect_hits 1 same_trace sdio-check read $F --off 8192 --seed 7
+		check "$fs: misaligned read: EINVAL, the generic path's trace events" \
+			expect_stat einval_unaligned 1 same_trace sdio-check read $F --off 100 --len 512 \
+			--expect-errno EINVAL
+		# Writeback does not start on its own within the two reads: the page stays dirty.
+		sdio-check write $MNT/dirty --off 49152 --len 4096 --seed 9
+		check "$fs: RWF_NOWAIT over dirty page cache: EAGAIN, the generic path's trace events" \
+			expect_stat eagain_nowait 1 same_trace sdio-check read $MNT/dirty --engine preadv2 \
+			--nowait --off 49152 --expect-errno EAGAIN
 	else
 		not_ok "$fs: no iomap trace events in tracefs"
 	fi
@@ -239,8 +125,14 @@ for fs in ext4 xfs; do
 	check "$fs: unwritten extent falls back (not_mapped), zeros" \
 		expect_stat fallback_not_mapped 1 sh -c "
 			fallocate -l 64k $MNT/prealloc && sdio-check read $MNT/prealloc --off 16k --zero"
-	check "$fs: misaligned offset: EINVAL" \
-		sdio-check read $F --off 100 --len 512 --expect-errno EINVAL
+	# The generic path reports an error of its mapping loop through fserror, misalignment
+	# included (iomap_dio_complete()): so does the path, at either knob.
+	for knob in 1 0; do
+		echo $knob >$KNOB
+		check "$fs: misaligned offset, knob $knob: EINVAL, FAN_FS_ERROR EINVAL" \
+			sdio-check read $F --off 100 --len 512 --expect-errno EINVAL --fs-error EINVAL
+	done
+	echo 1 >$KNOB
 	check "$fs: misaligned length: EINVAL" \
 		sdio-check read $F --off 0 --len 1000 --expect-errno EINVAL
 	check "$fs: misaligned buffer: EINVAL" \
@@ -391,7 +283,6 @@ done
 # with EIO on every engine, async completions through the workqueue, and the error must
 # reach userspace as a fanotify FAN_FS_ERROR event (fserror), no page may stay pinned;
 # the block reads back right once the bad blocks are cleared.
-CFG=/sys/kernel/config
 mountpoint -q $CFG || mount -t configfs configfs $CFG
 NB=$CFG/nullb/sdiofault
 for fs in ext4 xfs; do
@@ -431,6 +322,8 @@ for fs in ext4 xfs; do
 	echo 0 >$NB/power
 	rmdir $NB
 done
+
+. /run/sdio/bin/stacks.sh
 
 # A debug kernel's kmemleak must find nothing (a leaked bio, say) after all of it.
 if [ -w /sys/kernel/debug/kmemleak ]; then

@@ -21,7 +21,8 @@
 //!
 //! --fs-error NAME: watch the file's file system with fanotify (FAN_FS_ERROR) while
 //! reading; after the reads, an error event carrying errno NAME must arrive (fserror
-//! reports from a worker, so it is waited for, up to 10 seconds).
+//! reports from a worker, so it is waited for, up to 10 seconds). `--fs-error none`:
+//! no error event may arrive (the worker is given half a second after the reads).
 //!
 //! --buf-file F: the buffer is a shared mapping of file F (created, sized to fit), so the
 //! pages read into are file pages, not anonymous memory.
@@ -435,9 +436,9 @@ impl FsErrorWatch {
         Self { fd }
     }
 
-    /// Waits up to `secs` for an error event; returns its errno and error count.
-    fn wait(&self, secs: u64) -> Option<(i32, u32)> {
-        let deadline = Instant::now() + Duration::from_secs(secs);
+    /// Waits up to `limit` for an error event; returns its errno and error count.
+    fn wait(&self, limit: Duration) -> Option<(i32, u32)> {
+        let deadline = Instant::now() + limit;
         let mut buf = [0u8; 4096];
         while Instant::now() < deadline {
             let mut pfd = libc::pollfd { fd: self.fd, events: libc::POLLIN, revents: 0 };
@@ -613,8 +614,12 @@ fn read_cmd(path: &str, o: &Opts) {
         let flips = t.join().unwrap_or(0);
         println!("racer: {flips} truncate/extend cycles");
     }
-    if let (Some(watch), Some(want)) = (&watch, &o.fs_error) {
-        match watch.wait(10) {
+    if let (Some(watch), Some("none")) = (&watch, o.fs_error.as_deref()) {
+        if let Some((e, count)) = watch.wait(Duration::from_millis(500)) {
+            die(&format!("FAN_FS_ERROR {} (error count {count}), expected none", errno_name(e)));
+        }
+    } else if let (Some(watch), Some(want)) = (&watch, &o.fs_error) {
+        match watch.wait(Duration::from_secs(10)) {
             Some((e, count)) if &errno_name(e) == want => {
                 println!("fanotify: FAN_FS_ERROR {want} (error count {count})")
             }
