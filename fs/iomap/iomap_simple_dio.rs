@@ -7,7 +7,8 @@
 //! no `struct iomap_dio`, no `iomap_iter` loop, and completion straight from `->bi_end_io`
 //! (errors are completed from the super block's `s_dio_done_wq`). Everything else is left
 //! to `__iomap_dio_rw()`. This file is the policy: what is served, what is counted; the
-//! mechanism is `kernel::fs::iomap`. See `Documentation/filesystems/iomap/simple-dio.rst`.
+//! mechanism, with every rule a read must follow to end as the generic path would end it,
+//! is `kernel::fs::iomap`. See `Documentation/filesystems/iomap/simple-dio.rst`.
 
 use core::fmt;
 use kernel::{
@@ -15,7 +16,7 @@ use kernel::{
     error::Error,
     fs::iomap::{
         self, dio_flags, DioBioSet, DioCompletion, DioRead, Iomap, Outcome, Registration,
-        SimpleDioRead, Submitted,
+        SimpleDioRead,
     },
     percpu_counter::PerCpuCounters,
     prelude::*,
@@ -82,7 +83,8 @@ stats! {
     PinShort => "fallback_pin_short",
     /// Misaligned offset, length or buffer: `EINVAL` to the caller.
     Unaligned => "einval_unaligned",
-    /// `IOCB_NOWAIT` would have blocked: `EAGAIN` to the caller.
+    /// `IOCB_NOWAIT` would have blocked (page cache to write back, a mapping or a bio
+    /// allocation that would sleep): `EAGAIN` to the caller.
     NowaitAgain => "eagain_nowait",
     /// The device failed the read.
     ReadError => "read_errors",
@@ -223,19 +225,11 @@ impl fmt::Debug for Stats {
     }
 }
 
-/// The path's state of one read, in the front pad of its bio.
-struct SimpleDio {
-    /// Bytes the bio reads.
-    size: u32,
-    /// The buffer is user memory: its pages were dirtied before the read.
-    user_backed: bool,
-}
-
 /// The simple read path: its bio set and counters, handed to every callback.
 #[pin_data]
 struct SimpleDioPath {
     #[pin]
-    bioset: DioBioSet<SimpleDio>,
+    bioset: DioBioSet<()>,
     #[pin]
     stats: File<Stats>,
     _dir: Dir,
@@ -250,42 +244,23 @@ impl SimpleDioPath {
         e
     }
 
-    /// Finishes a read once its bio is done: result, fserror, pages; then completes it.
-    ///
-    /// From process context when `process_ctx`: pages that writeback cleaned during the read
-    /// are dirtied again then (`end_io` defers such reads).
-    // Inlined into each completion: one call less per read.
-    #[inline(always)]
-    fn finish(&self, mut done: DioCompletion<'_, SimpleDio>, process_ctx: bool) -> Result<usize> {
-        let size = done.data().size;
-        let res = match done.status() {
-            Ok(()) => Ok(size as usize),
-            Err(e) => {
-                // REQ_NOWAIT bios fail with EAGAIN where the device would block.
-                self.stats.count(if e == EAGAIN {
-                    Stat::NowaitAgain
-                } else {
-                    Stat::ReadError
-                });
-                if e != EAGAIN && e != ENOTBLK {
-                    done.inode().report_read_error(done.pos(), size.into(), e);
-                }
-                Err(e)
-            }
-        };
-        let redirty = done.data().user_backed && process_ctx && !done.pages_all_dirty();
-        done.release_pages(redirty);
-        done.complete(res)
+    /// Counts a failed read: an `EAGAIN` where the device would have blocked, or an error.
+    fn count_failed(&self, e: Error) {
+        self.stats.count(if e == EAGAIN {
+            Stat::NowaitAgain
+        } else {
+            Stat::ReadError
+        });
     }
 }
 
 impl SimpleDioRead for SimpleDioPath {
-    type Data = SimpleDio;
+    type Data = ();
     type Reason = Stat;
 
     // The hook's read trampoline is this function's only caller: inlined into it.
     #[inline(always)]
-    fn read<'a>(&'a self, req: DioRead<'a, SimpleDio>) -> Result<Outcome<Stat>> {
+    fn read<'a>(&'a self, req: DioRead<'a, ()>) -> Result<Outcome<'a, Stat>> {
         let inode = req.inode();
         let sb = inode.super_block();
         if !SERVED_FS.iter().any(|name| sb.type_name_is(name)) {
@@ -327,13 +302,8 @@ impl SimpleDioRead for SimpleDioPath {
             return Err(EINVAL);
         }
 
-        let user_backed = req.user_backed();
-        let data = SimpleDio {
-            size: count as u32,
-            user_backed,
-        };
         let bio = req
-            .alloc_bio(&self.bioset, data)
+            .alloc_bio(&self.bioset, ())
             .map_err(|e| self.count_again(e))?;
         let pinned = req.pin_pages(bio, alignment - 1).inspect_err(|&e| {
             if e == EINVAL {
@@ -344,10 +314,11 @@ impl SimpleDioRead for SimpleDioPath {
             return Ok(Outcome::Declined(Stat::PinShort));
         };
         self.stats.count(Stat::Hit);
-        match req.submit(bio)? {
-            Submitted::Done(done) => self.finish(done, true).map(Outcome::Done),
-            Submitted::Queued(queued) => Ok(Outcome::Queued(queued)),
+        let served = req.submit(bio);
+        if let Some(Err(e)) = served.result() {
+            self.count_failed(e);
         }
+        Ok(Outcome::Served(served))
     }
 
     fn declined(&self, reason: Stat) {
@@ -356,27 +327,13 @@ impl SimpleDioRead for SimpleDioPath {
 
     // As `read`.
     #[inline(always)]
-    fn end_io<'a>(&'a self, done: DioCompletion<'a, SimpleDio>) {
-        let needs_work =
-            done.status().is_err() || (done.data().user_backed && !done.pages_all_dirty());
-        let done = if needs_work {
-            match done.defer() {
-                Ok(()) => {
-                    self.stats.count(Stat::WorkCompletion);
-                    return;
-                }
-                Err(done) => done,
-            }
-        } else {
-            done
-        };
-        // The result went to the submitter through `->ki_complete`.
-        let _ = self.finish(done, false);
-    }
-
-    fn complete_work<'a>(&'a self, done: DioCompletion<'a, SimpleDio>) {
-        // As in `end_io`.
-        let _ = self.finish(done, true);
+    fn end_io(&self, done: &DioCompletion<'_, ()>) {
+        if let Err(e) = done.status() {
+            self.count_failed(e);
+        }
+        if done.deferred() {
+            self.stats.count(Stat::WorkCompletion);
+        }
     }
 }
 

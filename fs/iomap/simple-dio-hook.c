@@ -11,11 +11,13 @@
  */
 #include <linux/bio.h>
 #include <linux/fs.h>
+#include <linux/fserror.h>
 #include <linux/init.h>
 #include <linux/iomap.h>
 #include <linux/iomap-simple-dio.h>
 #include <linux/kobject.h>
 #include <linux/kstrtox.h>
+#include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/percpu-refcount.h>
 #include <linux/srcu.h>
@@ -158,6 +160,24 @@ static inline void simple_trace_begin(struct kiocb *iocb, struct iov_iter *iter,
 		simple_trace_begin_on(iocb, iter, done, dio_flags);
 }
 
+/*
+ * submit_bio() with the read traced as __iomap_dio_rw() traces a queued read:
+ * iomap_dio_rw_begin before, iomap_dio_rw_queued after, with the iteration's
+ * position and length at its end. Once submitted, the read may be complete and
+ * @iocb gone: what the second event needs is read first.
+ */
+static noinline void simple_submit_traced(struct bio *bio, struct kiocb *iocb,
+					  struct iov_iter *iter, size_t done,
+					  unsigned int dio_flags)
+{
+	struct inode *inode = file_inode(iocb->ki_filp);
+	loff_t end = iocb->ki_pos + done;
+
+	simple_trace_begin(iocb, iter, done, dio_flags);
+	submit_bio(bio);
+	trace_iomap_dio_rw_queued(inode, end, 0);
+}
+
 /**
  * iomap_simple_dio_submit - submit the bio of an asynchronous read
  * @bio: the bio; its completion goes to the path's ->end_io
@@ -167,19 +187,23 @@ static inline void simple_trace_begin(struct kiocb *iocb, struct iov_iter *iter,
  * @dio_flags: the iomap_dio_rw() flags
  *
  * Must be called from the path's ->read (inside the call's SRCU read section
- * when the path is a module). Traces the read (iomap_dio_rw_begin) first.
+ * when the path is a module). Traces the read as the generic path traces an
+ * asynchronous one (iomap_dio_rw_begin, iomap_dio_rw_queued).
  */
 void iomap_simple_dio_submit(struct bio *bio, struct kiocb *iocb,
 			     struct iov_iter *iter, size_t done,
 			     unsigned int dio_flags)
 {
-	simple_trace_begin(iocb, iter, done, dio_flags);
 #if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
 	/* Nested in the call's read section: the reader starts before it ends. */
 	bio->bi_private = srcu_down_read_fast(&simple_srcu);
 #endif
 	bio->bi_end_io = simple_end_io;
-	submit_bio(bio);
+	if (trace_iomap_dio_rw_begin_enabled() ||
+	    trace_iomap_dio_rw_queued_enabled())
+		simple_submit_traced(bio, iocb, iter, done, dio_flags);
+	else
+		submit_bio(bio);
 }
 EXPORT_SYMBOL_GPL(iomap_simple_dio_submit);
 
@@ -251,17 +275,54 @@ void iomap_simple_dio_complete(struct kiocb *iocb, ssize_t ret)
 EXPORT_SYMBOL_GPL(iomap_simple_dio_complete);
 
 /**
+ * iomap_simple_dio_fail - trace and report a read that failed before submission
+ * @iocb: the read, its position untouched
+ * @iter: its iterator, as the read got it
+ * @dio_flags: the iomap_dio_rw() flags
+ * @error: the negative errno the read returns
+ * @mapped: the read got as far as mapping its range
+ *
+ * What __iomap_dio_rw() does with the same failure: it traces every read
+ * (iomap_dio_rw_begin); an error of its mapping loop (->iomap_begin, alignment,
+ * pinning the buffer) ends through iomap_dio_complete(), which reports it with
+ * fserror unless it is -EAGAIN or -ENOTBLK and traces iomap_dio_complete. An
+ * error before that (writeback, the completion workqueue) is only returned.
+ */
+void iomap_simple_dio_fail(struct kiocb *iocb, struct iov_iter *iter,
+			   unsigned int dio_flags, int error, bool mapped)
+{
+	trace_iomap_dio_rw_begin(iocb, iter, dio_flags, 0);
+	if (!mapped)
+		return;
+	if (error != -EAGAIN && error != -ENOTBLK)
+		fserror_report_io(file_inode(iocb->ki_filp), FSERR_DIRECTIO_READ,
+				  iocb->ki_pos, 0, error, GFP_NOFS);
+	trace_iomap_dio_complete(iocb, error, error);
+}
+EXPORT_SYMBOL_GPL(iomap_simple_dio_fail);
+
+/**
  * iomap_simple_dio_register - make @ops serve iomap_dio_rw() reads
  * @ops: the path; it must stay valid until iomap_simple_dio_unregister()
  * @data: passed to each of @ops' callbacks; valid as long as @ops
  *
- * Return: 0, -EBUSY if a path is registered already, or -ENODEV if the hook
- * could not be set up at boot.
+ * Built in, a path is never unregistered, so one whose code lives in a
+ * loadable module, which unloading would free under the hook, is refused.
+ *
+ * Return: 0, -EBUSY if a path is registered already, -ENODEV if the hook
+ * could not be set up at boot, or -EINVAL for a module's path when built in.
  */
 int iomap_simple_dio_register(const struct iomap_simple_dio_ops *ops,
 			      void *data)
 {
 	int ret = 0;
+
+	if (IS_BUILTIN(CONFIG_IOMAP_SIMPLE_DIO) &&
+	    (is_module_address((unsigned long)ops) ||
+	     is_module_address((unsigned long)ops->read) ||
+	     is_module_address((unsigned long)ops->end_io) ||
+	     is_module_address((unsigned long)ops->complete_work)))
+		return -EINVAL;
 
 	mutex_lock(&simple_lock);
 	if (simple_hook_err) {

@@ -62,6 +62,8 @@ int iomap_simple_dio_submit_wait(struct bio *bio, struct kiocb *iocb,
 void iomap_simple_dio_queue_work(struct super_block *sb,
 				 struct work_struct *work);
 void iomap_simple_dio_complete(struct kiocb *iocb, ssize_t ret);
+void iomap_simple_dio_fail(struct kiocb *iocb, struct iov_iter *iter,
+			   unsigned int dio_flags, int error, bool mapped);
 ssize_t iomap_simple_dio_read(struct kiocb *iocb, struct iov_iter *iter,
 			      const struct iomap_ops *ops, void *private,
 			      unsigned int dio_flags);

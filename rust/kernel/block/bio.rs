@@ -45,28 +45,46 @@ impl BlockDevice {
         self.0.get()
     }
 
-    /// Returns the queue limits of the device (`bdev_get_queue(bdev)->limits`).
+    /// Returns the queue limits of the device (`bdev_get_queue(bdev)->limits`), to read
+    /// one field of with [`read_once`].
     // Read in place, as the C inlines do: a helper call for each limit costs more than
     // the load it wraps, once per I/O.
     #[inline]
-    fn limits(&self) -> &bindings::queue_limits {
+    fn limits(&self) -> *const bindings::queue_limits {
         // SAFETY: By the type invariant the block device is valid; its queue is never null
-        // and lives as long as it. The block layer updates the limits only with the queue
-        // frozen, and reads them unlocked, as here.
-        unsafe { &(*(*self.as_raw()).bd_queue).limits }
+        // and lives as long as it (`bdev_get_queue()`).
+        unsafe { &raw const (*(*self.as_raw()).bd_queue).limits }
     }
 
     /// Returns the smallest unit, in bytes, the device can address.
     #[inline]
     pub fn logical_block_size(&self) -> u32 {
-        self.limits().logical_block_size
+        // SAFETY: The limits are valid (see `limits`).
+        unsafe { read_once(&raw const (*self.limits()).logical_block_size) }
     }
 
     /// Returns the mask that the memory address of a DMA buffer must satisfy.
     #[inline]
     pub fn dma_alignment(&self) -> u32 {
-        self.limits().dma_alignment
+        // SAFETY: The limits are valid (see `limits`).
+        unsafe { read_once(&raw const (*self.limits()).dma_alignment) }
     }
+}
+
+/// Reads a field that C may rewrite meanwhile, as `READ_ONCE()` does.
+///
+/// `queue_limits_commit_update()` rewrites a queue's limits (sysfs stores among its callers)
+/// with the queue frozen, which waits for requests in flight but not for code that reads the
+/// limits before it submits: `bdev_logical_block_size()` and friends read them so, unlocked.
+/// A volatile load of a naturally aligned word is what `READ_ONCE()` compiles to.
+///
+/// # Safety
+///
+/// `p` must be valid for reads and aligned.
+#[inline(always)]
+unsafe fn read_once<T: Copy>(p: *const T) -> T {
+    // SAFETY: The caller's guarantees.
+    unsafe { p.read_volatile() }
 }
 
 /// A `struct bio` starting on its own cache line.
@@ -111,8 +129,19 @@ impl<D: Send> BioSet<D> {
     /// The number of bytes in front of each bio, where the `D` lives.
     pub const FRONT_PAD: usize = offset_of!(BioWithData<D>, bio);
 
+    /// The `D` is at the start of a slab object of the set's bio slab, which
+    /// `bio_find_or_create_slab()` creates with `ARCH_KMALLOC_MINALIGN` alignment: that is all
+    /// a `D` may need. `SLAB_HWCACHE_ALIGN` usually gives more, but depends on the CPU.
+    const DATA_FITS: () = assert!(
+        core::mem::align_of::<D>() <= bindings::ARCH_KMALLOC_MINALIGN,
+        "the front-pad data of a bio set needs more alignment than slab objects have"
+    );
+
     /// Creates a bio set that keeps `pool_size` bios in reserve.
+    ///
+    /// A `D` whose alignment exceeds `ARCH_KMALLOC_MINALIGN` does not build.
     pub fn new(pool_size: u32) -> impl PinInit<Self, Error> {
+        let () = Self::DATA_FITS;
         try_pin_init!(Self {
             inner <- Opaque::try_ffi_init(|bs: *mut bindings::bio_set| {
                 let flags = bindings::BIOSET_NEED_BVECS | bindings::BIOSET_PERCPU_CACHE;
@@ -133,8 +162,10 @@ impl<D: Send> BioSet<D> {
     /// Allocates a read bio for `nr_vecs` pages from `bdev`, carrying `data`.
     ///
     /// The bio borrows the set: the set cannot go away while the bio exists. With a sleeping
-    /// `gfp` (`GFP_KERNEL`) this cannot fail: the pool guarantees progress. With `GFP_NOWAIT`
-    /// it fails with `EAGAIN` rather than sleeping.
+    /// `gfp` (`GFP_KERNEL`) this cannot fail for want of memory: the pool guarantees progress.
+    /// With `GFP_NOWAIT` it fails with `EAGAIN` rather than sleeping. More than
+    /// `BIO_MAX_VECS` vectors fail with `EINVAL` (`bvec_alloc()` has no slab for them, and
+    /// `biovec_slab()` would `BUG()`).
     pub fn alloc_read<'a>(
         &'a self,
         bdev: &BlockDevice,
@@ -162,8 +193,12 @@ impl<D: Send> BioSet<D> {
         gfp: Flags,
         data: D,
     ) -> Result<Bio<'a, D>> {
+        if u32::from(nr_vecs) > bindings::BIO_MAX_VECS {
+            return Err(EINVAL);
+        }
         // SAFETY: `self.inner` is an initialised bio set (type invariant); `bdev` is valid or
-        // null, which `bio_alloc_bioset()` accepts (the bio then has no device yet).
+        // null, which `bio_alloc_bioset()` accepts (the bio then has no device yet), and
+        // `nr_vecs` is at most `BIO_MAX_VECS`, which `bvec_alloc()` serves.
         let bio = unsafe {
             bindings::bio_alloc_bioset(
                 bdev,
@@ -335,12 +370,6 @@ impl<'a, D> Bio<'a, D> {
         unsafe { (*self.as_raw()).bi_ioprio = ioprio };
     }
 
-    /// Makes the device fail the bio with `EAGAIN` rather than block (`REQ_NOWAIT`).
-    pub fn set_nowait(&mut self) {
-        // SAFETY: We own the bio, which is not submitted.
-        unsafe { (*self.as_raw()).bi_opf |= bindings::REQ_NOWAIT };
-    }
-
     /// Marks the bio for completion polling (`REQ_POLLED`).
     ///
     /// Crate-private: a polled bio must be published to its poller, which only the owner of
@@ -388,11 +417,14 @@ impl<'a, D> Bio<'a, D> {
     /// part (or holds memory `pin_user_pages_fast()` refuses without `FOLL_PCI_P2PDMA`), goes
     /// to `bio_iov_iter_get_pages()`, as it would without this.
     ///
+    /// It may sleep: process context only.
+    ///
     /// # Safety
     ///
     /// The memory `iter` describes must stay valid until the bio is dropped, as the device
     /// writes to it: the buffer of a direct-I/O request in progress is, until the request
-    /// completes.
+    /// completes. The bio must have a device (`bi_bdev`, from [`BioSet::alloc_read`]) that is
+    /// still valid: a `Bio` does not borrow its device.
     // Once per read: inlined.
     #[inline(always)]
     pub unsafe fn add_iter_pages(
@@ -400,7 +432,7 @@ impl<'a, D> Bio<'a, D> {
         iter: &mut IovIterDest<'_>,
         len_align_mask: u32,
     ) -> Result {
-        // SAFETY: The device the bio targets is valid while the bio exists.
+        // SAFETY: The bio's device is valid, by the caller's guarantee.
         let bdev = unsafe { BlockDevice::from_raw((*self.as_raw()).bi_bdev) };
         let mem_align_mask = bdev.dma_alignment();
         // SAFETY: We own the bio, which is not submitted, and the caller guarantees the
@@ -429,9 +461,9 @@ impl<'a, D> Bio<'a, D> {
     /// merging the pages of a folio into one vector); returns `false`, with bio and iterator
     /// untouched, for anything else.
     ///
-    /// `bio_iov_iter_get_pages()` costs ~250 instructions a read above the `pin_user_pages_fast()`
-    /// it comes down to for such a buffer: the extraction of a page array, the folio walk
-    /// that merges its pages, the iterator dispatch.
+    /// For such a buffer `bio_iov_iter_get_pages()` comes down to `pin_user_pages_fast()` too,
+    /// after extracting a page array, walking the folios to merge their pages and dispatching
+    /// on the iterator type: doing only the pinning here saves all of that.
     ///
     /// # Safety
     ///
@@ -529,9 +561,9 @@ impl<'a, D> Bio<'a, D> {
         // folio, `bio_set_pages_dirty()`'s lock, `folio_mark_dirty()` and unlock change
         // nothing (`noop_dirty_folio()`; on a swap-cache folio they would also clear a stale
         // `PG_reclaim`, which `folio_mark_dirty()`'s own comment calls a trivial problem) and
-        // cost ~60 instructions a page. A file page may be dirty with clean buffers, which
+        // cost a lock round trip a page. A file page may be dirty with clean buffers, which
         // `folio_mark_dirty()` must still dirty: a bio with any other page takes the C path
-        // for all of them.
+        // for all of them. The test is cheap against the lock and unlock it saves.
         // SAFETY: The helper only reads the flags and mapping of the folio of a page the bio
         // holds.
         let anon_dirty = |page: *const bindings::page| unsafe { bindings::PageAnonDirty(page) };
@@ -546,9 +578,11 @@ impl<'a, D> Bio<'a, D> {
     fn all_pages(&self, mut test: impl FnMut(*const bindings::page) -> bool) -> bool {
         let bio = self.as_raw();
         // SAFETY: The bio is valid; `bi_io_vec[..bi_vcnt]` are its initialised vectors. A
-        // vector covers physically contiguous pages, whose `struct page`s are contiguous in
-        // the memory map (`nth_page()` is plain addition with SPARSEMEM_VMEMMAP, which x86-64
-        // uses), so `bv_page.add(n)` stays within the vector.
+        // vector spans several pages only where their `struct page`s are contiguous: within a
+        // folio (`folio_page()` is `&folio->page + n`), or where `bvec_try_merge_page()` in
+        // block/bio.c merged a page because `bv_page + n` is that page. So `bv_page.add(n)`
+        // for each page of the vector is that page, as `bio_for_each_folio_all()` also walks
+        // them (`folio_next()` is pointer arithmetic on `struct page`).
         unsafe {
             let mut bv = (*bio).bi_io_vec.cast_const();
             let vecs_end = bv.add(usize::from((*bio).bi_vcnt));
@@ -584,13 +618,38 @@ impl<'a, D> Bio<'a, D> {
         self.all_pages(|page| unsafe { bindings::PageDirty(page) })
     }
 
-    /// Unpins the bio's pages, marking them dirty first if `mark_dirty`; then none are pinned.
+    /// Unpins the bio's pages; then none are pinned.
     ///
-    /// `mark_dirty` may sleep (it locks pages): only from process context. Calling it again,
-    /// or dropping the bio after it, unpins nothing more.
-    // Once per completion: inlined wherever the completion is.
+    /// It does not sleep. Calling it again, or dropping the bio after it, unpins nothing more.
     #[inline(always)]
-    pub fn release_pages(&mut self, mark_dirty: bool) {
+    pub fn release_pages(&mut self) {
+        // SAFETY: Without `mark_dirty`, `__bio_release_pages()` only unpins, which does not
+        // sleep.
+        unsafe { self.release_pages_marked(false) }
+    }
+
+    /// Marks the bio's pages dirty and unpins them, as after a read into user memory; then
+    /// none are pinned.
+    ///
+    /// # Safety
+    ///
+    /// Process context only: `__bio_release_pages(bio, true)` locks the pages
+    /// (`folio_mark_dirty_lock()`), which may sleep.
+    // Used by `kernel::fs::iomap` only, which exists with CONFIG_IOMAP_SIMPLE_DIO.
+    #[cfg_attr(not(CONFIG_IOMAP_SIMPLE_DIO), allow(dead_code))]
+    #[inline(always)]
+    pub(crate) unsafe fn release_pages_dirty(&mut self) {
+        // SAFETY: The caller's guarantee.
+        unsafe { self.release_pages_marked(true) }
+    }
+
+    /// `bio_release_pages()`, once.
+    ///
+    /// # Safety
+    ///
+    /// With `mark_dirty`, process context only (it may sleep).
+    #[inline(always)]
+    unsafe fn release_pages_marked(&mut self, mark_dirty: bool) {
         let bio = self.as_raw();
         // SAFETY: The bio is valid and owned. This is `bio_release_pages()`, which unpins only
         // while `BIO_PAGE_PINNED` is set and does not clear it: clearing it here makes every pin
@@ -609,7 +668,7 @@ impl<D> Drop for Bio<'_, D> {
     fn drop(&mut self) {
         // Pages still pinned (a bio dropped before or after I/O without an explicit release)
         // must not stay pinned.
-        self.release_pages(false);
+        self.release_pages();
         // SAFETY: The data is initialised and owned (type invariant); it is dropped once,
         // before the memory holding it goes back to the bio set, which is still alive (it is
         // borrowed), with the last `bio_put`.
@@ -671,10 +730,30 @@ mod tests {
         assert_eq!(PAD_DROPS.load(Ordering::Relaxed), drops);
 
         // Nothing was pinned: releasing is a no-op, twice over.
-        bio.release_pages(false);
-        bio.release_pages(false);
+        bio.release_pages();
+        bio.release_pages();
         drop(bio);
         assert_eq!(PAD_DROPS.load(Ordering::Relaxed), drops + 1);
+        Ok(())
+    }
+
+    /// More vectors than any bio holds fail with `EINVAL` (before, `biovec_slab()`'s
+    /// `BUG()`), and the data is dropped; `BIO_MAX_VECS` itself is served.
+    #[test]
+    fn too_many_vectors() -> Result {
+        let set = KBox::pin_init(BioSet::<Pad>::new(2), GFP_KERNEL)?;
+        let drops = PAD_DROPS.load(Ordering::Relaxed);
+        let max = bindings::BIO_MAX_VECS as u16;
+        for nr in [max + 1, u16::MAX] {
+            // SAFETY: No bio is made; one would be neither given pages nor submitted.
+            let r = unsafe { set.alloc(core::ptr::null_mut(), nr, GFP_KERNEL, Pad([0; 5])) };
+            assert_eq!(r.err(), Some(EINVAL));
+        }
+        assert_eq!(PAD_DROPS.load(Ordering::Relaxed), drops + 2);
+        // SAFETY: The bio without a device is neither given pages nor submitted.
+        let bio = unsafe { set.alloc(core::ptr::null_mut(), max, GFP_KERNEL, Pad([0; 5])) }?;
+        // SAFETY: The bio is valid.
+        assert_eq!(unsafe { (*bio.as_raw()).bi_max_vecs }, max);
         Ok(())
     }
 }

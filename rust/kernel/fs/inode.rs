@@ -53,8 +53,12 @@ impl Inode {
     /// Returns whether the file's contents are encrypted (fscrypt).
     #[inline]
     pub fn is_encrypted(&self) -> bool {
-        // SAFETY: The inode is valid (type invariant).
-        (unsafe { (*self.as_raw()).i_flags } & bindings::S_ENCRYPTED) != 0
+        // SAFETY: The inode is valid (type invariant). `i_flags` is rewritten by
+        // `inode_set_flags()` (with `cmpxchg`) and plain stores under the inode lock, which
+        // this reader does not hold: a volatile load, as `IS_ENCRYPTED()` reads it unlocked.
+        // `S_ENCRYPTED` is set before a file has contents and never cleared.
+        let flags = unsafe { (&raw const (*self.as_raw()).i_flags).read_volatile() };
+        flags & bindings::S_ENCRYPTED != 0
     }
 
     /// Returns the super block the inode belongs to.
@@ -133,12 +137,14 @@ impl SuperBlock {
     // `#[inline]` left a call from other crates.
     #[inline(always)]
     pub fn init_dio_done_wq(&self) -> Result {
-        // SAFETY: The super block is valid; the workqueue pointer is written once, with
-        // cmpxchg, by `sb_init_dio_done_wq`, so a plain read seeing it set is fine.
-        unsafe {
-            if (*self.as_raw()).s_dio_done_wq.is_null() {
-                return to_result(bindings::sb_init_dio_done_wq(self.as_raw()));
-            }
+        // SAFETY: The super block is valid. `sb_init_dio_done_wq()` publishes the workqueue
+        // once, with `cmpxchg()`, and it stays until the super block goes: a volatile load
+        // (`READ_ONCE()`) that sees it set sees a live workqueue, one that sees NULL calls
+        // `sb_init_dio_done_wq()`, which copes with a race.
+        let wq = unsafe { (&raw const (*self.as_raw()).s_dio_done_wq).read_volatile() };
+        if wq.is_null() {
+            // SAFETY: The super block is valid.
+            return to_result(unsafe { bindings::sb_init_dio_done_wq(self.as_raw()) });
         }
         Ok(())
     }

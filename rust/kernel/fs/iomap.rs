@@ -6,10 +6,25 @@
 //! A path implements [`SimpleDioRead`] and registers with [`Registration`]. Each read comes
 //! to it as a [`DioRead`]: it may map the range (through a real `struct iomap_iter`, as
 //! `iomap_iter()` would), allocate one bio, pin the buffer into it and submit it, or decline.
-//! Everything whose misuse would corrupt memory or leave the request in a wrong state is done
-//! here: the `->iomap_end` call, `inode_dio_begin`/`inode_dio_end`, giving the iterator back
-//! untouched on a decline, the completion of the kiocb (exactly once, by an owned
-//! [`DioCompletion`] that only a submission creates), polling and the trace events.
+//! The rules a read must follow to end as the generic path would end it are kept here, not
+//! by the path: the `->iomap_end` call, `inode_dio_begin`/`inode_dio_end`, giving the
+//! iterator back untouched on a decline, the result (taken from the bio, never from the
+//! path), the completion of the kiocb (exactly once, by this module: a path only looks at a
+//! [`DioCompletion`]), dirtying user pages again, the fserror reports, polling and the trace
+//! events. A path's only proof that it served a read is the [`Served`] that submitting it
+//! returned, branded with the read's lifetime.
+//!
+//! What safe code can still do is leak: `mem::forget` of a [`DioBio`] or [`PinnedDioBio`]
+//! leaks its bio and the pages pinned into it, as forgetting any owner leaks what it owns.
+//! It cannot leave the request open: the state the read trampoline undoes (`->iomap_end`,
+//! `inode_dio_begin()`, the iterator) is the trampoline's, not the path's.
+//!
+//! The bio of a read carries no `REQ_NOWAIT`, as the generic path's read bios do not: a
+//! device without `BLK_FEAT_NOWAIT` (dm-crypt, md, most dm targets) fails such a bio with
+//! `EOPNOTSUPP`, and one that would have to split it fails it with `EAGAIN`. An
+//! `IOCB_NOWAIT` read still does not wait for page cache writeback, maps with
+//! `IOMAP_NOWAIT` and allocates its bio with `GFP_NOWAIT` (`EAGAIN` if that would sleep, as
+//! upstream's C path does).
 //!
 //! C headers: [`include/linux/iomap.h`](srctree/include/linux/iomap.h),
 //! [`include/linux/iomap-simple-dio.h`](srctree/include/linux/iomap-simple-dio.h)
@@ -29,7 +44,7 @@ use crate::{
 use core::{
     cell::Cell,
     marker::PhantomData,
-    mem::{offset_of, ManuallyDrop, MaybeUninit},
+    mem::{offset_of, MaybeUninit},
     ptr::NonNull,
 };
 
@@ -161,7 +176,8 @@ impl<'b> Iomap<'b> {
 ///
 /// `kiocb` and `inode` are those of the request the bio reads for, valid until it completes.
 /// `sync_ret` is null for an asynchronous request, and otherwise points to the slot where the
-/// reading thread, which waits for the bio, takes the result from.
+/// reading thread, which waits for the bio, takes the result from. Once the bio is submitted,
+/// `len` is the number of bytes it reads.
 // `repr(C)` with the uninitialised work item last: in between initialised fields, the
 // compiler fills it with zeroes when it merges their stores.
 #[repr(C)]
@@ -169,7 +185,11 @@ pub struct DioRequest<D> {
     kiocb: NonNull<bindings::kiocb>,
     inode: NonNull<bindings::inode>,
     sync_ret: *const Cell<isize>,
+    len: u32,
     polled: bool,
+    /// The buffer is user memory: its pages were dirtied before the read and must be dirty
+    /// again when it ends.
+    user_backed: bool,
     data: D,
     // A raw work item rather than `kernel::workqueue::Work`: that one runs a function of the
     // module, which would drop the registration's reference (`percpu_ref`) and then still
@@ -226,23 +246,29 @@ impl<'a, D> core::ops::Deref for PinnedDioBio<'a, D> {
     }
 }
 
-/// Proof that a read was submitted asynchronously: [`MappedRead::submit`] alone creates it.
-pub struct Queued(());
-
-/// What [`MappedRead::submit`] did with a read.
-pub enum Submitted<'a, D: Send + 'static> {
-    /// A synchronous read is done: finish it with [`DioCompletion::complete`].
-    Done(DioCompletion<'a, D>),
-    /// An asynchronous read is in flight: its completion comes to [`SimpleDioRead::end_io`].
-    Queued(Queued),
+/// Proof that read `'a` was submitted: [`MappedRead::submit`] alone creates it.
+///
+/// Invariant in `'a`, which is the lifetime of the one read it was made for: it cannot be
+/// kept from one read and returned for another.
+pub struct Served<'a> {
+    /// The result of a synchronous read, done already; `None` for an asynchronous one.
+    result: Option<Result<usize>>,
+    _read: PhantomData<fn(&'a ()) -> &'a ()>,
 }
 
-/// What a simple path did with a read.
-pub enum Outcome<R> {
-    /// Served synchronously: the bytes read.
-    Done(usize),
-    /// Submitted; it completes through [`SimpleDioRead::end_io`].
-    Queued(Queued),
+impl Served<'_> {
+    /// Returns the result of a synchronous read (the bytes read, or the error it ended
+    /// with), or `None` for an asynchronous one, which [`SimpleDioRead::end_io`] sees end.
+    #[inline]
+    pub fn result(&self) -> Option<Result<usize>> {
+        self.result
+    }
+}
+
+/// What a simple path did with read `'a`.
+pub enum Outcome<'a, R> {
+    /// Submitted: synchronously done, or in flight.
+    Served(Served<'a>),
     /// Not served, for reason `R`: the generic path reads it.
     Declined(R),
 }
@@ -390,11 +416,14 @@ impl<'a, D> DioRead<'a, D> {
 
     /// Maps the range read with `->iomap_begin`.
     ///
-    /// It counts the read in `inode_dio_begin()` first, as `__iomap_dio_rw()` does, and hands
-    /// the file system a `struct iomap_iter` set up as `iomap_iter()` would (inode, position,
-    /// length, `IOMAP_DIRECT` and `IOMAP_NOWAIT` flags, the caller's `private`). The mapping
-    /// is finished with `->iomap_end` when the read is submitted or given up. Fails with
-    /// `EOPNOTSUPP` without `->iomap_begin`, or with the file system's error.
+    /// For an asynchronous read it first makes sure the super block's completion workqueue
+    /// exists. It then counts the read in `inode_dio_begin()`, as `__iomap_dio_rw()` does, and
+    /// hands the file system a `struct iomap_iter` set up as `iomap_iter()` would (inode,
+    /// position, length, `IOMAP_DIRECT` and `IOMAP_NOWAIT` flags, the caller's `private`).
+    /// The mapping is finished with `->iomap_end` when the read is submitted or given up.
+    /// Fails with `EOPNOTSUPP` without `->iomap_begin`, with the error of creating the
+    /// workqueue, or with the file system's error. From here on, an error the read returns is
+    /// traced and reported (fserror) as the generic path reports an error of its mapping loop.
     // Once per read, from one caller: inlined, not a call in the path.
     #[inline(always)]
     pub fn map(self) -> Result<MappedRead<'a, D>> {
@@ -406,6 +435,12 @@ impl<'a, D> DioRead<'a, D> {
             .ok_or_else(|| Error::from_errno(-(bindings::EOPNOTSUPP as i32)))?;
         let pos = self.pos();
         let nowait = self.nowait();
+        if !self.kiocb.is_sync() {
+            // An asynchronous read may complete from this workqueue: it must exist before the
+            // bio can complete. `__iomap_dio_rw()` creates it at the same point, before
+            // `inode_dio_begin()`.
+            self.inode.super_block().init_dio_done_wq()?;
+        }
         let st = &mut *self.state;
         // SAFETY: The inode is valid (type invariant); the read trampoline or the bio's
         // completion ends the count.
@@ -469,9 +504,9 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
     /// Allocates the read's bio from `set`, carrying `data`.
     ///
     /// The bio goes to the mapping's device, at the sector of the read's position, with the
-    /// kiocb's priority, `REQ_NOWAIT` for an `IOCB_NOWAIT` read (whose allocation does not
-    /// sleep either: `EAGAIN` if it would), and room for the buffer's pages. Fails with
-    /// `EINVAL` if the mapping has no block device.
+    /// kiocb's priority and room for the buffer's pages; for an `IOCB_NOWAIT` read the
+    /// allocation does not sleep (`EAGAIN` if it would). No `REQ_NOWAIT`: see the module
+    /// documentation. Fails with `EINVAL` if the mapping has no block device.
     // Once per read, from one caller: inlined, not a call in the path.
     #[inline(always)]
     pub fn alloc_bio<'s>(&self, set: &'s DioBioSet<D>, data: D) -> Result<DioBio<'s, D>> {
@@ -505,16 +540,15 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
             kiocb: NonNull::new(req.kiocb.as_raw()).ok_or(EINVAL)?,
             inode: NonNull::new(req.inode.as_raw()).ok_or(EINVAL)?,
             sync_ret: core::ptr::null(),
+            len: 0,
             polled: false,
+            user_backed: req.user_backed(),
             work: Opaque::uninit(),
             data,
         };
         let mut bio = set.alloc_read(bdev, nr_vecs, gfp, dio)?;
         bio.set_sector(map.sector(req.pos()));
         bio.set_ioprio(req.kiocb.ki_ioprio());
-        if nowait {
-            bio.set_nowait();
-        }
         Ok(DioBio(bio))
     }
 
@@ -533,7 +567,9 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
     ) -> Result<Option<PinnedDioBio<'s, D>>> {
         let req = &mut self.req;
         // SAFETY: The buffer of a direct-I/O read in progress stays valid until the read
-        // completes, and the bio is submitted for this read or dropped before.
+        // completes, and the bio is submitted for this read or dropped before. `alloc_bio`
+        // gave the bio the mapping's device, the file system's, which stays valid while a
+        // read of one of its files is in progress (the caller holds the file open).
         unsafe { bio.0.add_iter_pages(req.iter, len_align_mask) }?;
         let got = bio.size() as usize;
         if got != req.state.len || got == 0 {
@@ -550,23 +586,19 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
     /// Submits the read's bio, which holds the whole buffer.
     ///
     /// `->iomap_end` runs first (as in the v5 series' `iomap_dio_simple()`), then a synchronous
-    /// read is waited for here and comes back [`Submitted::Done`], and an asynchronous one
-    /// is [`Submitted::Queued`] and completes through [`SimpleDioRead::end_io`]; the read
-    /// then returns `-EIOCBQUEUED`. An `IOCB_HIPRI` read is submitted for polling. Fails with
-    /// the error of creating the super block's completion workqueue.
+    /// read is waited for and completed here, and an asynchronous one completes through
+    /// [`SimpleDioRead::end_io`]; the read then returns `-EIOCBQUEUED`. An `IOCB_HIPRI` read
+    /// is submitted for polling.
     // Once per read, from one caller: inlined, not a call in the path.
     #[inline(always)]
-    pub fn submit(self, bio: PinnedDioBio<'a, D>) -> Result<Submitted<'a, D>> {
+    pub fn submit(self, bio: PinnedDioBio<'a, D>) -> Served<'a> {
         let req = self.req;
         // The bio holds the whole buffer (invariant of `PinnedDioBio`): `len` bytes.
         let len = req.state.len;
         let mut bio = bio.0 .0;
         let sync = req.kiocb.is_sync();
-        if !sync {
-            // Error completions are deferred to this workqueue: it must exist before the bio
-            // can complete.
-            req.inode.super_block().init_dio_done_wq()?;
-        }
+        // INVARIANT: The bytes the bio reads.
+        bio.data_mut().len = bio.size();
         let kiocb = req.kiocb.as_raw();
         let iter = req.iter.as_raw();
         let st = req.state;
@@ -603,7 +635,12 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
                     req.dio_flags,
                 )
             };
-            return Ok(Submitted::Done(DioCompletion::new(bio)));
+            // SAFETY: The bio was submitted for this read and is done; this thread sleeps.
+            let res = unsafe { DioCompletion::new(bio).finish() };
+            return Served {
+                result: Some(res),
+                _read: PhantomData,
+            };
         }
         if req.kiocb.ki_flags() & IOCB_HIPRI != 0 {
             bio.set_polled();
@@ -622,38 +659,49 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
         unsafe {
             bindings::iomap_simple_dio_submit(bio.into_raw(), kiocb, iter, len, req.dio_flags)
         };
-        Ok(Submitted::Queued(Queued(())))
+        Served {
+            result: None,
+            _read: PhantomData,
+        }
     }
 }
 
-/// A submitted read whose bio is done, to be completed with [`DioCompletion::complete`].
+/// A submitted read whose bio is done, as [`SimpleDioRead::end_io`] sees it.
 ///
-/// It owns the bio and, for an asynchronous read, the duty to complete the kiocb: dropping it
-/// without completing it completes the read with `EIO`.
+/// This module completes the read once the path has looked at it, from the bio's status and
+/// size: it reports an error through fserror, dirties user pages that writeback cleaned during
+/// the read, advances the file position and hands the result to the submitter. Whatever needs
+/// process context (an error, a page to dirty) is deferred to the super block's
+/// `s_dio_done_wq` when the bio completes in interrupt context ([`DioCompletion::deferred`]).
+/// A path holds only a shared reference: it can neither complete a read twice nor keep one
+/// from completing.
 ///
 /// # Invariants
 ///
-/// `bio` was submitted by [`MappedRead::submit`] and is done; it is taken out only by the
-/// methods that consume `self` without running `Drop` (`complete`, `defer`), or by `Drop`.
+/// `bio` was submitted by [`MappedRead::submit`] and is done. `redirty` is whether it read
+/// into user pages that are no longer all dirty.
 pub struct DioCompletion<'a, D: Send + 'static> {
-    bio: ManuallyDrop<Bio<'a, DioRequest<D>>>,
+    bio: Bio<'a, DioRequest<D>>,
+    redirty: bool,
 }
 
 impl<'a, D: Send + 'static> DioCompletion<'a, D> {
-    #[inline]
-    fn new(bio: Bio<'a, DioRequest<D>>) -> Self {
-        // INVARIANT: Only called with a bio submitted by `MappedRead::submit`, now done.
-        Self {
-            bio: ManuallyDrop::new(bio),
-        }
+    /// # Safety
+    ///
+    /// `bio` must have been submitted by [`MappedRead::submit`] and be done.
+    // Once per completion: inlined.
+    #[inline(always)]
+    unsafe fn new(bio: Bio<'a, DioRequest<D>>) -> Self {
+        let redirty = bio.data().user_backed && !bio.pages_all_dirty();
+        // INVARIANT: By the caller's guarantee, and as computed.
+        Self { bio, redirty }
     }
 
-    /// Takes the bio out, leaving nothing for `Drop` to do.
-    #[inline]
-    fn into_bio(self) -> Bio<'a, DioRequest<D>> {
-        let mut this = ManuallyDrop::new(self);
-        // SAFETY: `this` is never used or dropped again, so the bio is taken once.
-        unsafe { ManuallyDrop::take(&mut this.bio) }
+    /// Returns whether completing the read needs process context: an error to report, or
+    /// pages to dirty again.
+    #[inline(always)]
+    fn needs_process(&self) -> bool {
+        self.redirty || self.status().is_err()
     }
 
     #[inline]
@@ -661,7 +709,7 @@ impl<'a, D: Send + 'static> DioCompletion<'a, D> {
         self.bio.data()
     }
 
-    /// Returns the result of the bio (`EIO`, `EAGAIN`, ... on failure).
+    /// Returns the result of the bio (`EIO`, ... on failure).
     #[inline(always)]
     pub fn status(&self) -> Result {
         self.bio.status()
@@ -673,77 +721,103 @@ impl<'a, D: Send + 'static> DioCompletion<'a, D> {
         &self.req().data
     }
 
-    /// Returns the path's data of the read, mutably.
+    /// Returns the number of bytes read, or to be read, into the buffer.
     #[inline]
-    pub fn data_mut(&mut self) -> &mut D {
-        &mut self.bio.data_mut().data
+    pub fn len(&self) -> usize {
+        self.req().len as usize
+    }
+
+    /// Returns whether no byte is read (never, for a submitted read).
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.req().len == 0
+    }
+
+    /// Returns whether the read is finished from the super block's `s_dio_done_wq` rather
+    /// than where its bio completed: an error, or user pages to dirty again, in interrupt
+    /// context.
+    #[inline]
+    pub fn deferred(&self) -> bool {
+        self.needs_process() && self.req().sync_ret.is_null()
     }
 
     /// Returns the inode of the file read.
     #[inline]
     pub fn inode(&self) -> &Inode {
         // SAFETY: The inode of a read in progress is valid until it completes (invariant of
-        // `DioRequest`), which needs `self` by value.
+        // `DioRequest`), which only this module does, after the path's borrow has ended.
         unsafe { Inode::from_raw(self.req().inode.as_ptr()) }
     }
 
     /// Returns the file position of the read.
     #[inline]
     pub fn pos(&self) -> i64 {
-        // SAFETY: The kiocb is valid until the read completes.
+        // SAFETY: The kiocb is valid until the read completes (see `inode`).
         unsafe { (*self.req().kiocb.as_ptr()).ki_pos }
     }
 
-    /// Returns whether every page read into is still dirty (see [`Bio::pages_all_dirty`]).
+    /// Ends an asynchronous read in the context its bio completed in: defers it to
+    /// `s_dio_done_wq` if it needs process context, completes it otherwise.
+    // Once per completion: inlined.
     #[inline(always)]
-    pub fn pages_all_dirty(&self) -> bool {
-        self.bio.pages_all_dirty()
-    }
-
-    /// Unpins the pages read into, marking them dirty first if `mark_dirty` (which sleeps).
-    #[inline(always)]
-    pub fn release_pages(&mut self, mark_dirty: bool) {
-        self.bio.release_pages(mark_dirty);
-    }
-
-    /// Hands an asynchronous completion to process context: [`SimpleDioRead::complete_work`]
-    /// gets it on the super block's `s_dio_done_wq`.
-    ///
-    /// A synchronous one is given back: it is in process context already.
-    #[inline]
-    pub fn defer(self) -> Result<(), Self> {
-        if !self.req().sync_ret.is_null() {
-            return Err(self);
+    fn end(self) {
+        if !self.needs_process() {
+            // SAFETY: Nothing to do needs process context: no error to report, no page to
+            // dirty, so `finish` does not sleep.
+            let _ = unsafe { self.finish_atomic() };
+            return;
         }
-        let bio = self.into_bio();
+        let bio = self.bio;
         let req = bio.data();
         // SAFETY: The inode is valid until the read completes.
         let sb = unsafe { (*req.inode.as_ptr()).i_sb };
         let work = req.work.get();
         // The work owns the bio until `Vtable::complete_work` takes it back.
         let _ = bio.into_raw();
-        // SAFETY: The workqueue exists: `MappedRead::submit` created it before submitting this
+        // SAFETY: The workqueue exists: `DioRead::map` created it before mapping this
         // asynchronous read. The work item lives in the bio's front pad, which stays allocated
         // while the work owns the bio; the hook initialises it.
         unsafe { bindings::iomap_simple_dio_queue_work(sb, work) };
-        Ok(())
     }
 
-    /// Completes the read with `res` (the bytes read, or an error), returning `res`.
+    /// Completes the read: reports an error, dirties the user pages again if they need it,
+    /// unpins them, advances the position and hands the result over.
     ///
-    /// Advances the file position by the bytes read, ends the `inode_dio_begin()` count,
-    /// withdraws a polled bio, frees the bio (unpinning pages still pinned), then hands the
-    /// result to the submitter: `->ki_complete` for an asynchronous read, the read's return
-    /// value for a synchronous one.
-    #[inline]
-    pub fn complete(self, res: Result<usize>) -> Result<usize> {
-        Self::finish(self.into_bio(), &res);
-        res
+    /// # Safety
+    ///
+    /// Process context (it may sleep).
+    // Once per completion: inlined.
+    #[inline(always)]
+    unsafe fn finish(mut self) -> Result<usize> {
+        if let Err(e) = self.status() {
+            // As `should_report_dio_fserror()`: not the retry codes.
+            if e != EAGAIN && e != ENOTBLK {
+                self.inode()
+                    .report_read_error(self.pos(), self.len() as u64, e);
+            }
+        }
+        // Failed or not, as `bio_check_pages_dirty()` after any direct read into user memory.
+        if self.redirty {
+            // SAFETY: Process context, by the caller's guarantee.
+            unsafe { self.bio.release_pages_dirty() };
+        }
+        // SAFETY: The work that needs process context is done.
+        unsafe { self.finish_atomic() }
     }
 
-    // Once per completion: inlined into it.
+    /// Completes the read: unpins the pages, advances the position, ends the
+    /// `inode_dio_begin()` count, withdraws a polled bio, frees the bio, then hands the result
+    /// to the submitter (`->ki_complete` for an asynchronous read, the read's return value for
+    /// a synchronous one).
+    ///
+    /// # Safety
+    ///
+    /// An error must have been reported and user pages dirtied again where they need it
+    /// (`needs_process()`), which only [`DioCompletion::finish`] does.
     #[inline(always)]
-    fn finish(bio: Bio<'a, DioRequest<D>>, res: &Result<usize>) {
+    unsafe fn finish_atomic(self) -> Result<usize> {
+        let res = self.status().map(|()| self.len());
+        let bio = self.bio;
         let req = bio.data();
         let (kiocb, inode, sync_ret, polled) = (
             req.kiocb.as_ptr(),
@@ -753,9 +827,10 @@ impl<'a, D: Send + 'static> DioCompletion<'a, D> {
         );
         let ret = match res {
             Ok(n) => {
-                // SAFETY: The kiocb is valid until the read completes, below.
-                unsafe { (*kiocb).ki_pos += *n as i64 };
-                *n as isize
+                // SAFETY: The kiocb is valid until the read completes, below. `n` is what the
+                // bio read, at most `u32::MAX`.
+                unsafe { (*kiocb).ki_pos += n as i64 };
+                n as isize
             }
             Err(e) => e.to_errno() as isize,
         };
@@ -767,6 +842,7 @@ impl<'a, D: Send + 'static> DioCompletion<'a, D> {
                 core::ptr::addr_of_mut!((*kiocb).private).write_volatile(core::ptr::null_mut())
             };
         }
+        // Unpins what is still pinned, without dirtying (done above where needed).
         drop(bio);
         // SAFETY: The kiocb is valid until this call, which traces the result and, for an
         // asynchronous read, ends the request (`->ki_complete`), once. A synchronous kiocb
@@ -776,15 +852,7 @@ impl<'a, D: Send + 'static> DioCompletion<'a, D> {
             // SAFETY: The reading thread waits in `Vtable::read` for this result.
             unsafe { (*sync_ret).set(ret) };
         }
-    }
-}
-
-impl<D: Send + 'static> Drop for DioCompletion<'_, D> {
-    fn drop(&mut self) {
-        // SAFETY: `complete` and `defer` do not run `Drop`: the bio is still here, and this
-        // is the last use of `self`.
-        let bio = unsafe { ManuallyDrop::take(&mut self.bio) };
-        Self::finish(bio, &Err(EIO));
+        res
     }
 }
 
@@ -800,30 +868,38 @@ pub trait SimpleDioRead: Send + Sync + Sized + 'static {
 
     /// Serves a read, or declines it; its bio comes from a `DioBioSet<Self::Data>` that outlives
     /// it (one of `self`'s, typically: the registration keeps `self` until every bio is done).
-    fn read<'a>(&'a self, req: DioRead<'a, Self::Data>) -> Result<Outcome<Self::Reason>>;
+    ///
+    /// An error before the read is mapped is returned as it is; from the mapping on, it is
+    /// also traced and reported (fserror) as the generic path would (`ENOTBLK` declines).
+    fn read<'a>(&'a self, req: DioRead<'a, Self::Data>) -> Result<Outcome<'a, Self::Reason>>;
 
     /// Counts a declined read, before the generic path reads it.
     fn declined(&self, reason: Self::Reason);
 
-    /// Completes an asynchronous read (in interrupt context, possibly).
-    fn end_io<'a>(&'a self, done: DioCompletion<'a, Self::Data>);
-
-    /// Completes a read deferred with [`DioCompletion::defer`] (process context).
-    fn complete_work<'a>(&'a self, done: DioCompletion<'a, Self::Data>);
+    /// Sees an asynchronous read's bio complete (in interrupt context, possibly), before this
+    /// module completes the read.
+    fn end_io(&self, done: &DioCompletion<'_, Self::Data>);
 }
 
 /// A registered simple read path, with its context.
 ///
-/// Built as a module, dropping it unregisters the path and waits for every read, bio and
-/// completion of it before the context goes. Built in, the hook counts nothing to wait for,
-/// so the registration is permanent: dropping it leaves the path registered and its context
-/// alive.
+/// Built as a module (`CONFIG_IOMAP_SIMPLE_DIO=m`), dropping it unregisters the path and
+/// waits for every read, bio and completion of it before the context goes.
+///
+/// Built in, the hook counts nothing to wait for, so a registration is permanent: the context
+/// is made `'static` and stays registered whatever becomes of this handle, which owns
+/// nothing then. Only built-in code can register so: the hook refuses a loadable module's
+/// vtable (`EINVAL`), whose text unloading would free under it.
 ///
 /// # Invariants
 ///
-/// `ops` is the vtable registered with `data`, the context, until drop.
+/// `ops` is the vtable registered with `data`, the context, until drop (for ever, built in).
 pub struct Registration<T: SimpleDioRead> {
-    data: ManuallyDrop<Pin<KBox<T>>>,
+    #[cfg(CONFIG_IOMAP_SIMPLE_DIO = "m")]
+    data: core::mem::ManuallyDrop<Pin<KBox<T>>>,
+    #[cfg(not(CONFIG_IOMAP_SIMPLE_DIO = "m"))]
+    data: Pin<&'static T>,
+    #[cfg(CONFIG_IOMAP_SIMPLE_DIO = "m")]
     ops: &'static bindings::iomap_simple_dio_ops,
 }
 
@@ -912,13 +988,19 @@ impl<T: SimpleDioRead> Vtable<T> {
                 sync_ret: &sync_ret,
                 _data: PhantomData,
             }
+        })
+        // What is left of the outcome: the reason of a decline. A `Served` only says that
+        // `submit` ran, which `state` says too; it goes here, and the borrow of `state` with it.
+        .map(|outcome| match outcome {
+            Outcome::Served(_) => None,
+            Outcome::Declined(why) => Some(why),
         });
         if state.queued {
             // The completion owns the request now: touch nothing of it.
             return Some(EIOCBQUEUED.to_errno() as isize);
         }
         if state.submitted {
-            // A synchronous read: its completion decided the result.
+            // A synchronous read: its completion decided the result, from the bio.
             return Some(sync_ret.get());
         }
         // Given up before submission: undo what the path left open, so that the caller (or
@@ -947,23 +1029,33 @@ impl<T: SimpleDioRead> Vtable<T> {
             // SAFETY: The inode is valid; this ends the count `DioRead::map` took.
             unsafe { bindings::inode_dio_end(inode) };
         }
-        match res {
-            Ok(Outcome::Done(n)) => Some(n as isize),
-            // Only `submit` makes a `Queued`, and it set `queued`: not reached.
-            Ok(Outcome::Queued(_)) => Some(EIOCBQUEUED.to_errno() as isize),
-            Ok(Outcome::Declined(why)) => {
+        let err = match res {
+            Ok(Some(why)) => {
                 this.declined(why);
-                None
+                return None;
             }
             // The generic path's way of saying the same.
-            Err(e) if e == ENOTBLK => None,
+            Err(e) if e == ENOTBLK => return None,
             // Nothing was queued: nothing would ever complete the read.
-            Err(e) if e == EIOCBQUEUED => Some(EIO.to_errno() as isize),
-            Err(e) => Some(e.to_errno() as isize),
-        }
+            Err(e) if e == EIOCBQUEUED => EIO,
+            Err(e) => e,
+            // Only `submit` makes a `Served`, and it set `submitted`: not reached.
+            Ok(None) => EIO,
+        };
+        // SAFETY: The arguments of the `iomap_dio_rw()` call, whose iterator is as it was.
+        unsafe {
+            bindings::iomap_simple_dio_fail(
+                iocb,
+                iter.as_raw(),
+                dio_flags,
+                err.to_errno(),
+                state.dio_counted,
+            )
+        };
+        Some(err.to_errno() as isize)
     }
 
-    /// The hook's `->end_io`: hands the completion to `T::end_io`.
+    /// The hook's `->end_io`: shows the completion to `T::end_io`, then ends the read.
     ///
     /// # Safety
     ///
@@ -973,43 +1065,59 @@ impl<T: SimpleDioRead> Vtable<T> {
         // SAFETY: The context lives until every bio of the path has completed.
         let this = unsafe { &*data.cast::<T>() };
         // SAFETY: Only `MappedRead::submit` submits through the hook, with a bio of a set that
-        // lives as long as the context; the block layer hands its ownership back here.
-        let bio = unsafe { Bio::<DioRequest<T::Data>>::from_raw(bio) };
-        T::end_io(this, DioCompletion::new(bio));
+        // lives as long as the context; the block layer hands its ownership back here, done.
+        let done = unsafe { DioCompletion::new(Bio::<DioRequest<T::Data>>::from_raw(bio)) };
+        T::end_io(this, &done);
+        done.end();
     }
 
-    /// The hook's `->complete_work`: hands the deferred completion to `T::complete_work`.
+    /// The hook's `->complete_work`: finishes a read that [`DioCompletion`] deferred.
     ///
     /// # Safety
     ///
-    /// `data` must be the registered `T` and `work` one queued by [`DioCompletion::defer`].
-    unsafe extern "C" fn complete_work(data: *mut c_void, work: *mut bindings::work_struct) {
-        // SAFETY: The context lives until every work item of the path has run.
-        let this = unsafe { &*data.cast::<T>() };
+    /// `data` must be the registered `T` and `work` the work item of a read that
+    /// `DioCompletion::end` queued; called from the workqueue (process context).
+    unsafe extern "C" fn complete_work(_data: *mut c_void, work: *mut bindings::work_struct) {
         let off = offset_of!(DioRequest<T::Data>, work);
         // SAFETY: The work item lives at `off` in the front-pad data of a bio whose ownership
-        // the work holds (`defer`); its set lives as long as the context.
+        // the work holds (`DioCompletion::end`); its set lives as long as the context, which
+        // lives until every work item of the path has run.
         let bio =
             unsafe { Bio::<DioRequest<T::Data>>::from_data(work.cast::<u8>().sub(off).cast()) };
-        T::complete_work(this, DioCompletion::new(bio));
+        // SAFETY: The bio was submitted by `MappedRead::submit` and is done; a work item runs
+        // in process context.
+        let _ = unsafe { DioCompletion::new(bio).finish() };
     }
 }
 
 impl<T: SimpleDioRead> Registration<T> {
-    /// Registers the path `T` with context `data`; fails with `EBUSY` if a path is registered.
+    /// Registers the path `T` with context `data`.
+    ///
+    /// Fails with `EBUSY` if a path is registered, `ENODEV` if the hook could not be set up,
+    /// and, built in, `EINVAL` when called from a loadable module.
     pub fn new(data: impl PinInit<T, Error>) -> Result<Self> {
         let data = KBox::pin_init(data, GFP_KERNEL)?;
         // One `'static` vtable, kept for unregistering: the same address both times.
         let ops: &'static bindings::iomap_simple_dio_ops = const { &Vtable::<T>::OPS };
         let ptr: *const T = &*data;
         // SAFETY: `ops` is static and `ptr` stays valid until `drop` has unregistered (or,
-        // built in, for ever).
+        // built in, for ever: it is leaked below once registered).
         to_result(unsafe { bindings::iomap_simple_dio_register(ops, ptr.cast_mut().cast()) })?;
         // INVARIANT: `ops` was registered with `data`.
-        Ok(Self {
-            data: ManuallyDrop::new(data),
+        #[cfg(CONFIG_IOMAP_SIMPLE_DIO = "m")]
+        let this = Self {
+            data: core::mem::ManuallyDrop::new(data),
             ops,
-        })
+        };
+        #[cfg(not(CONFIG_IOMAP_SIMPLE_DIO = "m"))]
+        let this = {
+            // SAFETY: The box is never moved out of or freed: leaked, it stays where it is.
+            let data: &'static T = KBox::leak(unsafe { Pin::into_inner_unchecked(data) });
+            // SAFETY: `data` was pinned and is never moved.
+            let data = unsafe { Pin::new_unchecked(data) };
+            Self { data }
+        };
+        Ok(this)
     }
 
     /// Returns the path's context.
@@ -1018,20 +1126,15 @@ impl<T: SimpleDioRead> Registration<T> {
     }
 }
 
+// Built in there is nothing to drop: the registration is permanent, its context `'static`.
+#[cfg(CONFIG_IOMAP_SIMPLE_DIO = "m")]
 impl<T: SimpleDioRead> Drop for Registration<T> {
     fn drop(&mut self) {
-        #[cfg(CONFIG_IOMAP_SIMPLE_DIO = "m")]
-        {
-            // SAFETY: `ops` was registered by `new`; this waits for every call, bio and work
-            // of the path, after which nothing uses the context.
-            unsafe { bindings::iomap_simple_dio_unregister(self.ops) };
-            // SAFETY: Dropped once, here, and never used after.
-            unsafe { ManuallyDrop::drop(&mut self.data) };
-        }
-        // Built in, the path stays registered and the context stays alive: the hook takes no
-        // references to wait for.
-        #[cfg(not(CONFIG_IOMAP_SIMPLE_DIO = "m"))]
-        let _ = self.ops;
+        // SAFETY: `ops` was registered by `new`; this waits for every call, bio and work
+        // of the path, after which nothing uses the context.
+        unsafe { bindings::iomap_simple_dio_unregister(self.ops) };
+        // SAFETY: Dropped once, here, and never used after.
+        unsafe { core::mem::ManuallyDrop::drop(&mut self.data) };
     }
 }
 
@@ -1131,7 +1234,7 @@ mod tests {
         type Data = ();
         type Reason = u32;
 
-        fn read<'a>(&'a self, req: DioRead<'a, ()>) -> Result<Outcome<u32>> {
+        fn read<'a>(&'a self, req: DioRead<'a, ()>) -> Result<Outcome<'a, u32>> {
             let mapped = req.map()?;
             let map = mapped.iomap();
             if map.kind() != bindings::IOMAP_HOLE as u16 || !map.covers(POS, LEN as u64) {
@@ -1146,9 +1249,7 @@ mod tests {
             }
         }
 
-        fn end_io<'a>(&'a self, _done: DioCompletion<'a, ()>) {}
-
-        fn complete_work<'a>(&'a self, _done: DioCompletion<'a, ()>) {}
+        fn end_io(&self, _done: &DioCompletion<'_, ()>) {}
     }
 
     /// Returns a mapping of `length` bytes at file offset `offset`, device byte `addr`.
@@ -1221,15 +1322,13 @@ mod tests {
         type Data = ();
         type Reason = ();
 
-        fn read<'a>(&'a self, _req: DioRead<'a, ()>) -> Result<Outcome<()>> {
+        fn read<'a>(&'a self, _req: DioRead<'a, ()>) -> Result<Outcome<'a, ()>> {
             Ok(Outcome::Declined(()))
         }
 
         fn declined(&self, _reason: ()) {}
 
-        fn end_io<'a>(&'a self, _done: DioCompletion<'a, ()>) {}
-
-        fn complete_work<'a>(&'a self, _done: DioCompletion<'a, ()>) {}
+        fn end_io(&self, _done: &DioCompletion<'_, ()>) {}
     }
 
     /// One path at a time: registering a second fails with `EBUSY` and drops its context.
