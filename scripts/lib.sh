@@ -83,6 +83,38 @@ R_GUEST=$R_SDIO/guest
 # The repository's top-level directories that mirror kernel paths: scripts/overlay lays
 # them over the pristine tree, scripts/patches checks each file is in one patch.
 SDIO_KERNEL_DIRS="fs rust include block lib Documentation"
+# sdio_merge_config LLVM OBJ CONFIG FRAGMENT...: in a kernel tree (inside the build root),
+# an allnoconfig with the fragments merged by the kernel's own merge_config.sh, written to
+# CONFIG (an absolute path: OBJ/.config, or a scratch file to compare with it). Fails, with
+# merge_config.sh's words, if a requested value did not make it (missing dependencies).
+sdio_merge_config() {
+	local llvm=$1 obj=$2 config=$3 out
+	shift 3
+	out=$(KCONFIG_CONFIG=$config LLVM=$llvm ./scripts/kconfig/merge_config.sh -n -O "$obj" "$@" 2>&1) ||
+		{ echo "$out"; return 1; }
+	if echo "$out" | grep -A3 'Value requested for'; then
+		echo "config: the fragments are not satisfied (see above)"
+		return 1
+	fi
+}
+
+# The instruction-count plugin and sdio-mark, the program at a fixed address (SDIO_MARK,
+# where no other program has code) whose runs bracket a measured workload.
+SDIO_MARK=0x5d1000000
+sdio_build_plugin() {
+	log "building the instruction-count plugin and sdio-mark"
+	in_root "cc -shared -fPIC -O2 -Wall -Werror -o $R_SDIO/insn-profile.so \
+		/repo/scripts/insn-profile/insn-profile.c
+		mkdir -p $R_SDIO/tools
+		cc -static -nostdlib -no-pie -Wl,--section-start=.text=$SDIO_MARK -Wl,--build-id=none \
+			-o $R_SDIO/tools/sdio-mark /repo/scripts/insn-profile/mark.S"
+}
+
+# sdio_kernel_files: the project's files under those paths, one a line: what the overlay
+# copies, the series adds and the gates check (everything there is the project's own).
+sdio_kernel_files() {
+	(cd "$SDIO_REPO" && for d in $SDIO_KERNEL_DIRS; do [ -d "$d" ] && find "$d" -type f; done | sort)
+}
 # The guest root's packages (scripts/guest); make fstests' root adds its own.
 GUEST_PACKAGES="fio e2fsprogs xfsprogs util-linux mount dmsetup kmod busybox procps
 	coreutils findutils grep sed gawk erofs-utils exfatprogs cryptsetup-bin mdadm"

@@ -8,17 +8,18 @@
 //! (errors are completed from the super block's `s_dio_done_wq`). Everything else is left
 //! to `__iomap_dio_rw()`. This file is the policy: what is served, what is counted; the
 //! mechanism, with every rule a read must follow to end as the generic path would end it,
-//! is `kernel::fs::iomap`. See `Documentation/filesystems/iomap/simple-dio.rst`.
+//! is `kernel::fs::iomap::simple_dio`. See `Documentation/filesystems/iomap/simple-dio.rst`.
 
 use core::fmt;
 use kernel::{
     debugfs::{Dir, File},
     error::Error,
     fs::iomap::{
-        self, dio_flags, DioBioSet, DioCompletion, DioRead, Iomap, Outcome, Registration,
-        SimpleDioRead,
+        self, dio_flags,
+        simple_dio::{CompletedRead, DioBioSet, OfferedRead, Outcome, Registration, SimpleDioRead},
+        Iomap,
     },
-    percpu_counter::PerCpuCounters,
+    percpu_stats::PerCpuStats,
     prelude::*,
 };
 
@@ -197,13 +198,13 @@ fn is_aligned(pos: i64, count: usize, alignment: u32) -> bool {
 #[pin_data]
 struct Stats {
     #[pin]
-    counters: PerCpuCounters<{ Stat::COUNT }>,
+    counters: PerCpuStats<{ Stat::COUNT }>,
 }
 
 impl Stats {
     fn new() -> impl PinInit<Self, Error> {
         try_pin_init!(Self {
-            counters <- PerCpuCounters::new(),
+            counters <- PerCpuStats::new(),
         })
     }
 
@@ -260,7 +261,7 @@ impl SimpleDioRead for SimpleDioPath {
 
     // The hook's read trampoline is this function's only caller: inlined into it.
     #[inline(always)]
-    fn read<'a>(&'a self, req: DioRead<'a, ()>) -> Result<Outcome<'a, Stat>> {
+    fn read<'a>(&'a self, req: OfferedRead<'a, ()>) -> Result<Outcome<'a, Stat>> {
         let inode = req.inode();
         let sb = inode.super_block();
         if !SERVED_FS.iter().any(|name| sb.type_name_is(name)) {
@@ -327,7 +328,7 @@ impl SimpleDioRead for SimpleDioPath {
 
     // As `read`.
     #[inline(always)]
-    fn end_io(&self, done: &DioCompletion<'_, ()>) {
+    fn end_io(&self, done: &CompletedRead<'_, ()>) {
         if let Err(e) = done.status() {
             self.count_failed(e);
         }

@@ -7,13 +7,7 @@ __rust_helper bool rust_helper_PageDirty(const struct page *page)
 	return PageDirty(page);
 }
 
-/*
- * PageAnon(page) && PageDirty(page) with one page_folio() and one call: the test
- * Bio::add_iter_pages() makes on each page of a read's user buffer.
- */
-__rust_helper bool rust_helper_PageAnonDirty(const struct page *page)
+__rust_helper bool rust_helper_PageAnon(const struct page *page)
 {
-	const struct folio *folio = page_folio(page);
-
-	return folio_test_anon(folio) && folio_test_dirty(folio);
+	return PageAnon(page);
 }

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Bio sets whose front pad holds a `D` in front of each bio.
+
+use super::{Bio, BlockDevice};
+use crate::{
+    alloc::Flags,
+    bindings,
+    error::{to_result, Error, Result},
+    prelude::*,
+    types::Opaque,
+};
+use core::{marker::PhantomData, mem::offset_of, ptr::NonNull};
+
+/// A `struct bio` starting on its own cache line.
+///
+/// The block layer touches `bi_iter`, `bi_status` and the flags on submission and
+/// completion; keeping them off the caller's data cache line avoids false sharing.
+#[repr(C, align(64))]
+pub(super) struct CacheAlignedBio(Opaque<bindings::bio>);
+
+/// The layout of one allocation of a [`BioSet<D>`]: the data, then the bio.
+///
+/// Only the part up to the end of `struct bio` is allocated as such (the bio's inline
+/// vectors follow it), so this type is never referenced as a whole, only through its fields.
+#[repr(C)]
+pub(super) struct BioWithData<D> {
+    pub(super) data: D,
+    pub(super) bio: CacheAlignedBio,
+}
+
+/// A bio set whose bios carry a `D` in their front pad.
+///
+/// Created with `BIOSET_NEED_BVECS | BIOSET_PERCPU_CACHE`: bios can hold data pages, and
+/// frees go to a per-CPU cache that polled and inline completions reuse without locking.
+///
+/// # Invariants
+///
+/// `inner` was initialised by `bioset_init()` with a front pad of `Self::FRONT_PAD` bytes
+/// and is torn down with `bioset_exit()` on drop.
+#[pin_data(PinnedDrop)]
+pub struct BioSet<D> {
+    #[pin]
+    inner: Opaque<bindings::bio_set>,
+    _p: PhantomData<D>,
+}
+
+// SAFETY: A bio set may be used from any thread: allocation and free are thread safe.
+unsafe impl<D: Send> Send for BioSet<D> {}
+// SAFETY: All methods taking `&self` are safe to call concurrently (mempool and per-CPU cache).
+unsafe impl<D: Send> Sync for BioSet<D> {}
+
+impl<D: Send> BioSet<D> {
+    /// The number of bytes in front of each bio, where the `D` lives.
+    pub const FRONT_PAD: usize = offset_of!(BioWithData<D>, bio);
+
+    /// The `D` is at the start of a slab object of the set's bio slab, which
+    /// `bio_find_or_create_slab()` creates with `ARCH_KMALLOC_MINALIGN` alignment: that is all
+    /// a `D` may need. `SLAB_HWCACHE_ALIGN` usually gives more, but depends on the CPU.
+    const DATA_FITS: () = assert!(
+        core::mem::align_of::<D>() <= bindings::ARCH_KMALLOC_MINALIGN,
+        "the front-pad data of a bio set needs more alignment than slab objects have"
+    );
+
+    /// Creates a bio set that keeps `pool_size` bios in reserve.
+    ///
+    /// A `D` whose alignment exceeds `ARCH_KMALLOC_MINALIGN` does not build.
+    pub fn new(pool_size: u32) -> impl PinInit<Self, Error> {
+        let () = Self::DATA_FITS;
+        try_pin_init!(Self {
+            inner <- Opaque::try_ffi_init(|bs: *mut bindings::bio_set| {
+                let flags = bindings::BIOSET_NEED_BVECS | bindings::BIOSET_PERCPU_CACHE;
+                // SAFETY: `bs` points to writable memory for a `struct bio_set`.
+                // `bioset_init()` expects it zeroed: it leaves fields it does not use (the
+                // rescuer workqueue, say) alone, and `bioset_exit()` tests them.
+                unsafe { bs.write_bytes(0, 1) };
+                // SAFETY: `bs` is a zeroed `struct bio_set`; the front pad is a few cache
+                // lines, far below `u32::MAX`.
+                to_result(unsafe {
+                    bindings::bioset_init(bs, pool_size, Self::FRONT_PAD as u32, flags as i32)
+                })
+            }),
+            _p: PhantomData,
+        })
+    }
+
+    /// Allocates a read bio for `nr_vecs` pages from `bdev`, carrying `data`.
+    ///
+    /// The bio borrows the set: the set cannot go away while the bio exists. With a sleeping
+    /// `gfp` (`GFP_KERNEL`) this cannot fail for want of memory: the pool guarantees progress.
+    /// With `GFP_NOWAIT` it fails with `EAGAIN` rather than sleeping. More than
+    /// `BIO_MAX_VECS` vectors fail with `EINVAL` (`bvec_alloc()` has no slab for them, and
+    /// `biovec_slab()` would `BUG()`).
+    pub fn alloc_read<'a>(
+        &'a self,
+        bdev: &BlockDevice,
+        nr_vecs: u16,
+        gfp: Flags,
+        data: D,
+    ) -> Result<Bio<'a, D>> {
+        // SAFETY: `bdev` is valid now. The bio uses its device only when given pages (an
+        // `unsafe fn` whose caller vouches for it) or submitted, which only this crate does
+        // (`kernel::fs::iomap`, for a read of a file system on that device).
+        unsafe { self.alloc(bdev.as_raw(), nr_vecs, gfp, data) }
+    }
+
+    /// [`BioSet::alloc_read`] for a raw `bdev`, which may be null (KUnit has no device).
+    ///
+    /// # Safety
+    ///
+    /// `bdev` must be null or a block device that stays valid while the bio exists. A bio
+    /// without a device must not be given pages ([`Bio::add_iter_pages`]) or submitted.
+    #[inline]
+    pub(super) unsafe fn alloc<'a>(
+        &'a self,
+        bdev: *mut bindings::block_device,
+        nr_vecs: u16,
+        gfp: Flags,
+        data: D,
+    ) -> Result<Bio<'a, D>> {
+        if u32::from(nr_vecs) > bindings::BIO_MAX_VECS {
+            return Err(EINVAL);
+        }
+        // SAFETY: `self.inner` is an initialised bio set (type invariant); `bdev` is valid or
+        // null, which `bio_alloc_bioset()` accepts (the bio then has no device yet), and
+        // `nr_vecs` is at most `BIO_MAX_VECS`, which `bvec_alloc()` serves.
+        let bio = unsafe {
+            bindings::bio_alloc_bioset(
+                bdev,
+                nr_vecs,
+                bindings::req_op_REQ_OP_READ,
+                gfp.as_raw(),
+                self.inner.get(),
+            )
+        };
+        let bio = NonNull::new(bio).ok_or(EAGAIN)?;
+        // SAFETY: The bio was allocated from a bio set with `FRONT_PAD` bytes in front of it,
+        // which is where `BioWithData<D>::data` lives; nothing was written there yet.
+        unsafe { Bio::<D>::data_ptr(bio.as_ptr()).write(data) };
+        // INVARIANT: The bio comes from this `BioSet<D>`, which the returned value borrows, its
+        // `D` is initialised and we own the only reference.
+        Ok(Bio {
+            bio,
+            _p: PhantomData,
+        })
+    }
+}
+
+#[pinned_drop]
+impl<D> PinnedDrop for BioSet<D> {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: `inner` was initialised by `bioset_init()` (type invariant). No bio of the set
+        // is left: each `Bio<'_, D>` borrows the set, and the users that hand a bio to C
+        // (`kernel::fs::iomap`) keep the set borrowed until its completion has dropped it.
+        unsafe { bindings::bioset_exit(self.inner.get()) };
+    }
+}

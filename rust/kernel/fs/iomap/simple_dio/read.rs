@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A read the hook offers a path ([`OfferedRead`]), mapped ([`MappedRead`]), and what the
+//! path made of it ([`Outcome`], [`Served`]).
+
+#[cfg(doc)]
+use super::SimpleDioRead;
+use super::{
+    bio::{DioBioSet, FilledBio, InFlight, ReadBio},
+    completion::CompletedRead,
+};
+use crate::{
+    bindings,
+    error::{code::*, to_result, Error, Result},
+    ffi::c_void,
+    fs::{
+        inode::Inode,
+        iomap::{Iomap, IomapOps},
+        Kiocb,
+    },
+    iov::IovIterDest,
+    page::PAGE_SIZE,
+    prelude::*,
+    types::Opaque,
+};
+use core::{cell::Cell, marker::PhantomData, mem::MaybeUninit, ptr::NonNull};
+
+/// Proof that read `'a` was submitted: [`MappedRead::submit`] alone creates it.
+///
+/// Invariant in `'a`, which is the lifetime of the one read it was made for: it cannot be
+/// kept from one read and returned for another.
+pub struct Served<'a> {
+    /// The result of a synchronous read, done already; `None` for an asynchronous one.
+    result: Option<Result<usize>>,
+    _read: PhantomData<fn(&'a ()) -> &'a ()>,
+}
+
+impl Served<'_> {
+    /// Returns the result of a synchronous read (the bytes read, or the error it ended
+    /// with), or `None` for an asynchronous one, which [`SimpleDioRead::end_io`] sees end.
+    #[inline]
+    pub fn result(&self) -> Option<Result<usize>> {
+        self.result
+    }
+}
+
+/// What a simple path did with read `'a`.
+pub enum Outcome<'a, R> {
+    /// Submitted: synchronously done, or in flight.
+    Served(Served<'a>),
+    /// Not served, for reason `R`: the generic path reads it.
+    Declined(R),
+}
+
+/// What the hook's read trampoline keeps of a read while the path has it: the mapping
+/// state and what is left to undo when the path returns.
+///
+/// # Invariants
+///
+/// `it` is initialised once [`OfferedRead::map`] has started: whenever `mapped` is set, and for
+/// as long as a [`MappedRead`] of the read exists.
+pub(super) struct ReadState {
+    /// The mapping state, as `iomap_iter()` keeps it: `->iomap_begin` may `container_of()`
+    /// its iomap into a `struct iomap_iter`, and read `private` from it. Set up by `map`:
+    /// a read the path declines before mapping does not pay for zeroing it.
+    pub(super) it: MaybeUninit<bindings::iomap_iter>,
+    /// The caller's `private`, for `it`.
+    pub(super) private: *mut c_void,
+    /// The iterator's length when the read was offered.
+    pub(super) len: usize,
+    /// `->iomap_begin` succeeded and `->iomap_end` is still due.
+    pub(super) mapped: bool,
+    /// The read holds an `inode_dio_begin()` count (the bio's, once submitted).
+    pub(super) dio_counted: bool,
+    /// A bio for the whole read was submitted: the iterator stays advanced.
+    pub(super) submitted: bool,
+    /// It was submitted asynchronously: the read returns `-EIOCBQUEUED`.
+    pub(super) queued: bool,
+}
+
+impl ReadState {
+    /// Returns the mapping state.
+    ///
+    /// # Safety
+    ///
+    /// `it` must be initialised: `mapped` is set, or a [`MappedRead`] of the read exists.
+    #[inline(always)]
+    pub(super) unsafe fn it(&mut self) -> &mut bindings::iomap_iter {
+        // SAFETY: Initialised, by the caller's guarantee.
+        unsafe { self.it.assume_init_mut() }
+    }
+}
+
+/// A read offered to a simple path by `iomap_dio_rw()`, not mapped yet.
+///
+/// The path gets it by value and gives it up to map the read ([`OfferedRead::map`]) and then to
+/// submit it ([`MappedRead::submit`]), or drops it to decline or fail: once the read is
+/// submitted, the path has no handle left to a request that may have completed already.
+///
+/// `D` is the registered path's [`SimpleDioRead::Data`]: its completion takes the bio back
+/// as a bio of a `DioBioSet<D>`, so only such a bio can be submitted for the read.
+///
+/// # Invariants
+///
+/// `kiocb`, `iter`, `inode`, `ops` and `state` are those of an `iomap_dio_rw()` read in
+/// progress, valid for `'a`; `sync_ret` points to the read trampoline's result slot; `D` is
+/// the data type of the path whose trampoline created it.
+pub struct OfferedRead<'a, D> {
+    pub(super) kiocb: Kiocb<'a, ()>,
+    pub(super) iter: &'a mut IovIterDest<'a>,
+    pub(super) inode: &'a Inode,
+    pub(super) ops: &'a IomapOps,
+    pub(super) dio_flags: u32,
+    pub(super) state: &'a mut ReadState,
+    pub(super) sync_ret: *const Cell<isize>,
+    pub(super) _data: PhantomData<fn(D) -> D>,
+}
+
+impl<'a, D> OfferedRead<'a, D> {
+    /// Returns the I/O control block of the read.
+    #[inline]
+    pub fn kiocb(&self) -> &Kiocb<'a, ()> {
+        &self.kiocb
+    }
+
+    /// Returns the inode of the file read.
+    #[inline]
+    pub fn inode(&self) -> &Inode {
+        self.inode
+    }
+
+    /// Returns the file position of the read.
+    #[inline]
+    pub fn pos(&self) -> i64 {
+        self.kiocb.ki_pos()
+    }
+
+    /// Returns the number of bytes asked for.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.state.len
+    }
+
+    /// Returns whether no bytes are asked for.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.state.len == 0
+    }
+
+    /// Returns the `iomap_dio_rw()` flags ([`dio_flags`]).
+    #[inline]
+    pub fn dio_flags(&self) -> u32 {
+        self.dio_flags
+    }
+
+    /// Returns whether the read must not block (`IOCB_NOWAIT`).
+    #[inline]
+    pub fn nowait(&self) -> bool {
+        self.kiocb.is_nowait()
+    }
+
+    /// Returns whether the file system maps through `->iomap_begin`.
+    #[inline]
+    pub fn has_iomap_begin(&self) -> bool {
+        self.ops.has_begin()
+    }
+
+    /// Returns whether the buffer is user memory (its pages are pinned and must be dirtied).
+    #[inline]
+    pub fn user_backed(&self) -> bool {
+        self.iter.is_user_backed()
+    }
+
+    /// Writes back and waits for dirty page cache over the range read.
+    ///
+    /// With `IOCB_NOWAIT` it fails with `EAGAIN` instead of waiting.
+    #[inline]
+    pub fn write_and_wait(&self) -> Result {
+        // SAFETY: The kiocb is valid (type invariant).
+        to_result(unsafe { bindings::kiocb_write_and_wait(self.kiocb.as_raw(), self.state.len) })
+    }
+
+    /// Maps the range read with `->iomap_begin`.
+    ///
+    /// For an asynchronous read it first makes sure the super block's completion workqueue
+    /// exists. It then counts the read in `inode_dio_begin()`, as `__iomap_dio_rw()` does, and
+    /// hands the file system a `struct iomap_iter` set up as `iomap_iter()` would (inode,
+    /// position, length, `IOMAP_DIRECT` and `IOMAP_NOWAIT` flags, the caller's `private`).
+    /// The mapping is finished with `->iomap_end` when the read is submitted or given up.
+    /// Fails with `EOPNOTSUPP` without `->iomap_begin`, with the error of creating the
+    /// workqueue, or with the file system's error. From here on, an error the read returns is
+    /// traced and reported (fserror) as the generic path reports an error of its mapping loop.
+    // Once per read, from one caller: inlined, not a call in the path.
+    #[inline(always)]
+    pub fn map(self) -> Result<MappedRead<'a, D>> {
+        // Lazily: building the error is a call, which `ok_or` would make on every read.
+        let begin = self
+            .ops
+            .ops()
+            .iomap_begin
+            .ok_or_else(|| Error::from_errno(-(bindings::EOPNOTSUPP as i32)))?;
+        let pos = self.pos();
+        let nowait = self.nowait();
+        if !self.kiocb.is_sync() {
+            // An asynchronous read may complete from this workqueue: it must exist before the
+            // bio can complete. `__iomap_dio_rw()` creates it at the same point, before
+            // `inode_dio_begin()`.
+            self.inode.super_block().init_dio_done_wq()?;
+        }
+        let st = &mut *self.state;
+        // SAFETY: The inode is valid (type invariant); the read trampoline or the bio's
+        // completion ends the count.
+        unsafe { bindings::inode_dio_begin(self.inode.as_raw()) };
+        st.dio_counted = true;
+        // INVARIANT: `it` is initialised from here on.
+        // SAFETY: All-zero is a valid `struct iomap_iter` (no mapping, null pointers).
+        let it = st.it.write(unsafe { core::mem::zeroed() });
+        it.inode = self.inode.as_raw();
+        it.private = st.private;
+        it.pos = pos;
+        it.iter_start_pos = pos;
+        it.len = st.len as u64;
+        it.flags = bindings::IOMAP_DIRECT | if nowait { bindings::IOMAP_NOWAIT } else { 0 };
+        // SAFETY: The inode is valid and `it` is this read's `struct iomap_iter`, with zeroed
+        // iomap and srcmap, which stays where it is until the read returns; the length is at
+        // most a request's, which fits `loff_t`.
+        to_result(unsafe {
+            begin(
+                it.inode,
+                it.pos,
+                it.len as i64,
+                it.flags,
+                &mut it.iomap,
+                &mut it.srcmap,
+            )
+        })?;
+        st.mapped = true;
+        // INVARIANT: `map` initialised `it` above.
+        Ok(MappedRead { req: self })
+    }
+}
+
+/// A read whose range is mapped: it can get its bio and be submitted.
+///
+/// # Invariants
+///
+/// `req.state.it` is initialised.
+pub struct MappedRead<'a, D> {
+    req: OfferedRead<'a, D>,
+}
+
+impl<'a, D> core::ops::Deref for MappedRead<'a, D> {
+    type Target = OfferedRead<'a, D>;
+
+    #[inline]
+    fn deref(&self) -> &OfferedRead<'a, D> {
+        &self.req
+    }
+}
+
+impl<'a, D: Send + 'static> MappedRead<'a, D> {
+    /// Returns the mapping `->iomap_begin` gave.
+    #[inline]
+    pub fn iomap(&self) -> Iomap<'_> {
+        // SAFETY: `it` is initialised (type invariant).
+        let it = unsafe { self.req.state.it.assume_init_ref() };
+        // SAFETY: `->iomap_begin` filled the mapping in for this read of one of the file
+        // system's files, whose device stays valid while the read is in progress.
+        unsafe { Iomap::from_raw(&it.iomap) }
+    }
+
+    /// Allocates the read's bio from `set`, carrying `data`.
+    ///
+    /// The bio goes to the mapping's device, at the sector of the read's position, with the
+    /// kiocb's priority and room for the buffer's pages; for an `IOCB_NOWAIT` read the
+    /// allocation does not sleep (`EAGAIN` if it would). No `REQ_NOWAIT`: see the module
+    /// documentation. Fails with `EINVAL` if the mapping has no block device.
+    // Once per read, from one caller: inlined, not a call in the path.
+    #[inline(always)]
+    pub fn alloc_bio<'s>(&self, set: &'s DioBioSet<D>, data: D) -> Result<ReadBio<'s, D>> {
+        let req = &self.req;
+        let map = self.iomap();
+        let bdev = map.bdev().ok_or(EINVAL)?;
+        let nowait = req.nowait();
+        let gfp = if nowait { GFP_NOWAIT } else { GFP_KERNEL };
+        // `bio_iov_vecs_to_alloc()`: a bvec iterator's pages are used in place, without
+        // vectors of the bio's own; `iov_iter_npages()` counts the pages of the others.
+        let nr_vecs = if let Some((start, count)) = req.iter.ubuf() {
+            // What `iov_iter_npages()` computes for a single user buffer (`read()`, io_uring):
+            // the pages it spans. Inline, where the call cost more than the sum.
+            let span = if count == 0 {
+                0
+            } else {
+                (start % PAGE_SIZE).saturating_add(count)
+            };
+            // At most `BIO_MAX_VECS`: the cast is lossless.
+            span.div_ceil(PAGE_SIZE)
+                .min(bindings::BIO_MAX_VECS as usize) as i32
+        } else if req.iter.is_bvec() {
+            0
+        } else {
+            req.iter.npages(bindings::BIO_MAX_VECS as i32)
+        };
+        // In `0..=BIO_MAX_VECS`; anything else would fit no bio, and the allocation would fail.
+        let nr_vecs = u16::try_from(nr_vecs).unwrap_or(u16::MAX);
+        let dio = InFlight {
+            kiocb: NonNull::new(req.kiocb.as_raw()).ok_or(EINVAL)?,
+            inode: NonNull::new(req.inode.as_raw()).ok_or(EINVAL)?,
+            sync_ret: core::ptr::null(),
+            len: 0,
+            polled: false,
+            user_backed: req.user_backed(),
+            work: Opaque::uninit(),
+            data,
+        };
+        let mut bio = set.alloc_read(bdev, nr_vecs, gfp, dio)?;
+        bio.set_sector(map.sector(req.pos()));
+        bio.set_ioprio(req.kiocb.ki_ioprio());
+        Ok(ReadBio(bio))
+    }
+
+    /// Pins the whole buffer into `bio`; every segment length must satisfy `len_align_mask`.
+    ///
+    /// Pages of user memory are marked dirty as well, as a direct-I/O read needs (see
+    /// [`Bio::add_iter_pages`]). Returns `None`, with the bio dropped and the iterator as it
+    /// was, if only part of the buffer fit. Fails with `EFAULT` for unmapped user memory and
+    /// `EINVAL` for misaligned segments.
+    // Once per read, from one caller: inlined, not a call in the path.
+    #[inline(always)]
+    pub fn pin_pages<'s>(
+        &mut self,
+        mut bio: ReadBio<'s, D>,
+        len_align_mask: u32,
+    ) -> Result<Option<FilledBio<'s, D>>> {
+        let req = &mut self.req;
+        // SAFETY: The buffer of a direct-I/O read in progress stays valid until the read
+        // completes, and the bio is submitted for this read or dropped before. `alloc_bio`
+        // gave the bio the mapping's device, the file system's, which stays valid while a
+        // read of one of its files is in progress (the caller holds the file open).
+        unsafe { bio.0.add_iter_pages(req.iter, len_align_mask) }?;
+        let got = bio.size() as usize;
+        if got != req.state.len || got == 0 {
+            // Dropping the bio unpins what it holds.
+            drop(bio);
+            // SAFETY: `add_iter_pages` advanced the iterator by exactly `got` bytes.
+            unsafe { req.iter.revert(got) };
+            return Ok(None);
+        }
+        // INVARIANT: The bio holds the whole buffer of this read, which is not empty.
+        Ok(Some(FilledBio(bio)))
+    }
+
+    /// Submits the read's bio, which holds the whole buffer.
+    ///
+    /// `->iomap_end` runs first (as in the v5 series' `iomap_dio_simple()`), then a synchronous
+    /// read is waited for and completed here, and an asynchronous one completes through
+    /// [`SimpleDioRead::end_io`]; the read then returns `-EIOCBQUEUED`. An `IOCB_HIPRI` read
+    /// is submitted for polling.
+    // Once per read, from one caller: inlined, not a call in the path.
+    #[inline(always)]
+    pub fn submit(self, bio: FilledBio<'a, D>) -> Served<'a> {
+        let req = self.req;
+        // The bio holds the whole buffer (invariant of `FilledBio`): `len` bytes.
+        let len = req.state.len;
+        let mut bio = bio.0 .0;
+        let sync = req.kiocb.is_sync();
+        // INVARIANT: The bytes the bio reads.
+        bio.data_mut().len = bio.size();
+        let kiocb = req.kiocb.as_raw();
+        let iter = req.iter.as_raw();
+        let st = req.state;
+        if let Some(end) = req.ops.ops().iomap_end {
+            // SAFETY: A `MappedRead` existed until now: `it` is initialised.
+            let it = unsafe { st.it() };
+            // SAFETY: The end call of this read's successful `->iomap_begin`, with what
+            // `iomap_iter()` would pass; nothing of the read is touched after submission.
+            unsafe {
+                end(
+                    it.inode,
+                    it.pos,
+                    len as i64,
+                    len as isize,
+                    it.flags,
+                    &mut it.iomap,
+                )
+            };
+        }
+        st.mapped = false;
+        // The bio's completion ends the `inode_dio_begin()` count from now on.
+        st.submitted = true;
+        if sync {
+            bio.data_mut().sync_ret = req.sync_ret;
+            // SAFETY: The bio is complete and ours, and ours again when this returns; the kiocb
+            // and iterator are valid, the iterator advanced by the `len` bytes in the bio. The
+            // completion reads the status again.
+            let _ = unsafe {
+                bindings::iomap_simple_dio_submit_wait(
+                    bio.as_raw(),
+                    kiocb,
+                    iter,
+                    len,
+                    req.dio_flags,
+                )
+            };
+            // SAFETY: The bio was submitted for this read and is done; this thread sleeps.
+            let res = unsafe { CompletedRead::new(bio).finish() };
+            return Served {
+                result: Some(res),
+                _read: PhantomData,
+            };
+        }
+        if req.kiocb.is_hipri() {
+            bio.set_polled();
+            bio.data_mut().polled = true;
+            // SAFETY: The kiocb is valid; io_uring reads `private` concurrently, hence the
+            // volatile write (`WRITE_ONCE`). The completion clears it before freeing the bio.
+            unsafe {
+                core::ptr::addr_of_mut!((*kiocb).private).write_volatile(bio.as_raw().cast())
+            };
+        }
+        st.queued = true;
+        // SAFETY: The bio is complete and ours; ownership passes to the block layer, which
+        // hands it to the hook's end_io trampoline and from there to `Vtable::end_io`. Its set
+        // lives for `'a`, which the registration keeps alive until the bio has completed. The
+        // kiocb and iterator are valid, the iterator advanced by the `len` bytes in the bio.
+        unsafe {
+            bindings::iomap_simple_dio_submit(bio.into_raw(), kiocb, iter, len, req.dio_flags)
+        };
+        Served {
+            result: None,
+            _read: PhantomData,
+        }
+    }
+}

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The [`SimpleDioRead`] trait, its [`Registration`] with the hook, and the C callbacks the
+//! hook calls.
+
+use super::{
+    bio::InFlight,
+    completion::CompletedRead,
+    read::{OfferedRead, Outcome, ReadState},
+};
+use crate::{
+    alloc::KBox,
+    bindings,
+    block::bio::Bio,
+    error::{code::*, to_result, Error, Result},
+    ffi::c_void,
+    fs::{inode::Inode, iomap::IomapOps, Kiocb},
+    iov::IovIterDest,
+    prelude::*,
+};
+use core::{
+    cell::Cell,
+    marker::PhantomData,
+    mem::{offset_of, MaybeUninit},
+};
+
+/// A simple direct-I/O read path, registered behind `iomap_dio_rw()` with [`Registration`].
+///
+/// The hook offers it every read without `dops` or `done_before`. The value registered is
+/// the path's context, handed to each callback.
+pub trait SimpleDioRead: Send + Sync + Sized + 'static {
+    /// The per-read data carried in front of each bio.
+    type Data: Send + 'static;
+    /// Why a read was declined.
+    type Reason: Copy;
+
+    /// Serves a read, or declines it; its bio comes from a `DioBioSet<Self::Data>` that outlives
+    /// it (one of `self`'s, typically: the registration keeps `self` until every bio is done).
+    ///
+    /// An error before the read is mapped is returned as it is; from the mapping on, it is
+    /// also traced and reported (fserror) as the generic path would (`ENOTBLK` declines).
+    fn read<'a>(&'a self, req: OfferedRead<'a, Self::Data>) -> Result<Outcome<'a, Self::Reason>>;
+
+    /// Counts a declined read, before the generic path reads it.
+    fn declined(&self, reason: Self::Reason);
+
+    /// Sees an asynchronous read's bio complete (in interrupt context, possibly), before this
+    /// module completes the read.
+    fn end_io(&self, done: &CompletedRead<'_, Self::Data>);
+}
+
+/// A registered simple read path, with its context.
+///
+/// Built as a module (`CONFIG_IOMAP_SIMPLE_DIO=m`), dropping it unregisters the path and
+/// waits for every read, bio and completion of it before the context goes.
+///
+/// Built in, the hook counts nothing to wait for, so a registration is permanent: the context
+/// is made `'static` and stays registered whatever becomes of this handle, which owns
+/// nothing then. Only built-in code can register so: the hook refuses a loadable module's
+/// vtable (`EINVAL`), whose text unloading would free under it.
+///
+/// # Invariants
+///
+/// `ops` is the vtable registered with `data`, the context, until drop (for ever, built in).
+pub struct Registration<T: SimpleDioRead> {
+    #[cfg(CONFIG_IOMAP_SIMPLE_DIO = "m")]
+    data: core::mem::ManuallyDrop<Pin<KBox<T>>>,
+    #[cfg(not(CONFIG_IOMAP_SIMPLE_DIO = "m"))]
+    data: Pin<&'static T>,
+    #[cfg(CONFIG_IOMAP_SIMPLE_DIO = "m")]
+    ops: &'static bindings::iomap_simple_dio_ops,
+}
+
+/// The C callbacks of path `T`, in the vtable the hook calls.
+pub(super) struct Vtable<T>(PhantomData<T>);
+
+impl<T: SimpleDioRead> Vtable<T> {
+    const OPS: bindings::iomap_simple_dio_ops = bindings::iomap_simple_dio_ops {
+        read: Some(Self::read),
+        end_io: Some(Self::end_io),
+        complete_work: Some(Self::complete_work),
+    };
+
+    /// The hook's `->read`: offers the read to `T::read`, and reads what it declines with the
+    /// generic path.
+    ///
+    /// # Safety
+    ///
+    /// `data` must be the registered `T`, and the other arguments those of an
+    /// `iomap_dio_rw()` call in progress.
+    unsafe extern "C" fn read(
+        iocb: *mut bindings::kiocb,
+        iter: *mut bindings::iov_iter,
+        ops: *const bindings::iomap_ops,
+        private: *mut c_void,
+        dio_flags: u32,
+        data: *mut c_void,
+    ) -> isize {
+        // SAFETY: The caller's guarantees.
+        match unsafe { Self::offer(data, iocb, iter, ops, private, dio_flags) } {
+            Some(ret) => ret,
+            // SAFETY: The arguments of the `iomap_dio_rw()` call, whose request `offer` left
+            // untouched.
+            None => unsafe {
+                bindings::iomap_simple_dio_fallback(iocb, iter, ops, private, dio_flags)
+            },
+        }
+    }
+
+    /// Offers a read to `T::read`: returns what `iomap_dio_rw()` returns for it, or `None`
+    /// when it declined, with the request as it was.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Vtable::read`].
+    // Once per read, from `read` (and a test): inlined.
+    #[inline(always)]
+    pub(super) unsafe fn offer(
+        data: *mut c_void,
+        iocb: *mut bindings::kiocb,
+        iter: *mut bindings::iov_iter,
+        ops: *const bindings::iomap_ops,
+        private: *mut c_void,
+        dio_flags: u32,
+    ) -> Option<isize> {
+        // SAFETY: The hook passes the arguments of `iomap_dio_rw()`, valid for the call.
+        // A write (`ITER_SOURCE`) is not ours: hand it back before wrapping the iterator.
+        if unsafe { (*iter).data_source } != (bindings::ITER_DEST != 0) {
+            return None;
+        }
+        // SAFETY: `data` is the registered context, alive until every call has returned.
+        let this = unsafe { &*data.cast::<T>() };
+        let sync_ret = Cell::new(EIO.to_errno() as isize);
+        // SAFETY: The kiocb's file and its inode are valid for the call.
+        let inode = unsafe { (*(*iocb).ki_filp).f_inode };
+        // INVARIANT: Not mapped, `it` not needed yet.
+        let mut state = ReadState {
+            it: MaybeUninit::uninit(),
+            private,
+            // SAFETY: The iterator is valid for the call.
+            len: unsafe { IovIterDest::from_raw(iter) }.len(),
+            mapped: false,
+            dio_counted: false,
+            submitted: false,
+            queued: false,
+        };
+        // SAFETY: The arguments are valid for the call (and the kiocb, the buffer and the
+        // inode until an asynchronous read completes); `()` borrows no file private data.
+        let res = T::read(this, unsafe {
+            OfferedRead {
+                kiocb: Kiocb::from_raw(iocb),
+                iter: IovIterDest::from_raw(iter),
+                inode: Inode::from_raw(inode),
+                ops: IomapOps::from_raw(ops),
+                dio_flags,
+                state: &mut state,
+                sync_ret: &sync_ret,
+                _data: PhantomData,
+            }
+        })
+        // What is left of the outcome: the reason of a decline. A `Served` only says that
+        // `submit` ran, which `state` says too; it goes here, and the borrow of `state` with it.
+        .map(|outcome| match outcome {
+            Outcome::Served(_) => None,
+            Outcome::Declined(why) => Some(why),
+        });
+        if state.queued {
+            // The completion owns the request now: touch nothing of it.
+            return Some(EIOCBQUEUED.to_errno() as isize);
+        }
+        if state.submitted {
+            // A synchronous read: its completion decided the result, from the bio.
+            return Some(sync_ret.get());
+        }
+        // Given up before submission: undo what the path left open, so that the caller (or
+        // the generic path) gets the request as it was.
+        // SAFETY: The iterator is valid for the call; the path's borrow of it has ended.
+        let iter = unsafe { IovIterDest::from_raw(iter) };
+        let advanced = state.len - iter.len();
+        if advanced != 0 {
+            // SAFETY: The iterator was advanced by exactly `advanced` bytes since the read was
+            // offered.
+            unsafe { iter.revert(advanced) };
+        }
+        if state.mapped {
+            // SAFETY: The operations are valid for the call.
+            if let Some(end) = unsafe { IomapOps::from_raw(ops) }.ops().iomap_end {
+                // SAFETY: `mapped` is set: `it` is initialised.
+                let it = unsafe { state.it() };
+                let map_end = it.iomap.offset.saturating_add(it.iomap.length as i64);
+                let len = (it.len as i64).min(map_end.saturating_sub(it.iter_start_pos));
+                // SAFETY: The end call of a successful `->iomap_begin` on `it`, with the
+                // arguments `iomap_iter()` would pass: nothing was read.
+                unsafe { end(it.inode, it.iter_start_pos, len, 0, it.flags, &mut it.iomap) };
+            }
+        }
+        if state.dio_counted {
+            // SAFETY: The inode is valid; this ends the count `OfferedRead::map` took.
+            unsafe { bindings::inode_dio_end(inode) };
+        }
+        let err = match res {
+            Ok(Some(why)) => {
+                this.declined(why);
+                return None;
+            }
+            // The generic path's way of saying the same.
+            Err(e) if e == ENOTBLK => return None,
+            // Nothing was queued: nothing would ever complete the read.
+            Err(e) if e == EIOCBQUEUED => EIO,
+            Err(e) => e,
+            // Only `submit` makes a `Served`, and it set `submitted`: not reached.
+            Ok(None) => EIO,
+        };
+        // SAFETY: The arguments of the `iomap_dio_rw()` call, whose iterator is as it was.
+        unsafe {
+            bindings::iomap_simple_dio_fail(
+                iocb,
+                iter.as_raw(),
+                dio_flags,
+                err.to_errno(),
+                state.dio_counted,
+            )
+        };
+        Some(err.to_errno() as isize)
+    }
+
+    /// The hook's `->end_io`: shows the completion to `T::end_io`, then ends the read.
+    ///
+    /// # Safety
+    ///
+    /// `data` must be the registered `T` and `bio` one submitted by [`MappedRead::submit`] for
+    /// `T`, now done.
+    unsafe extern "C" fn end_io(data: *mut c_void, bio: *mut bindings::bio) {
+        // SAFETY: The context lives until every bio of the path has completed.
+        let this = unsafe { &*data.cast::<T>() };
+        // SAFETY: Only `MappedRead::submit` submits through the hook, with a bio of a set that
+        // lives as long as the context; the block layer hands its ownership back here, done.
+        let done = unsafe { CompletedRead::new(Bio::<InFlight<T::Data>>::from_raw(bio)) };
+        T::end_io(this, &done);
+        done.end();
+    }
+
+    /// The hook's `->complete_work`: finishes a read that [`CompletedRead`] deferred.
+    ///
+    /// # Safety
+    ///
+    /// `data` must be the registered `T` and `work` the work item of a read that
+    /// `CompletedRead::end` queued; called from the workqueue (process context).
+    unsafe extern "C" fn complete_work(_data: *mut c_void, work: *mut bindings::work_struct) {
+        let off = offset_of!(InFlight<T::Data>, work);
+        // SAFETY: The work item lives at `off` in the front-pad data of a bio whose ownership
+        // the work holds (`CompletedRead::end`); its set lives as long as the context, which
+        // lives until every work item of the path has run.
+        let bio = unsafe { Bio::<InFlight<T::Data>>::from_data(work.cast::<u8>().sub(off).cast()) };
+        // SAFETY: The bio was submitted by `MappedRead::submit` and is done; a work item runs
+        // in process context.
+        let _ = unsafe { CompletedRead::new(bio).finish() };
+    }
+}
+
+impl<T: SimpleDioRead> Registration<T> {
+    /// Registers the path `T` with context `data`.
+    ///
+    /// Fails with `EBUSY` if a path is registered, `ENODEV` if the hook could not be set up,
+    /// and, built in, `EINVAL` when called from a loadable module.
+    pub fn new(data: impl PinInit<T, Error>) -> Result<Self> {
+        let data = KBox::pin_init(data, GFP_KERNEL)?;
+        // One `'static` vtable, kept for unregistering: the same address both times.
+        let ops: &'static bindings::iomap_simple_dio_ops = const { &Vtable::<T>::OPS };
+        let ptr: *const T = &*data;
+        // SAFETY: `ops` is static and `ptr` stays valid until `drop` has unregistered (or,
+        // built in, for ever: it is leaked below once registered).
+        to_result(unsafe { bindings::iomap_simple_dio_register(ops, ptr.cast_mut().cast()) })?;
+        // INVARIANT: `ops` was registered with `data`.
+        #[cfg(CONFIG_IOMAP_SIMPLE_DIO = "m")]
+        let this = Self {
+            data: core::mem::ManuallyDrop::new(data),
+            ops,
+        };
+        #[cfg(not(CONFIG_IOMAP_SIMPLE_DIO = "m"))]
+        let this = {
+            // SAFETY: The box is never moved out of or freed: leaked, it stays where it is.
+            let data: &'static T = KBox::leak(unsafe { Pin::into_inner_unchecked(data) });
+            // SAFETY: `data` was pinned and is never moved.
+            let data = unsafe { Pin::new_unchecked(data) };
+            Self { data }
+        };
+        Ok(this)
+    }
+
+    /// Returns the path's context.
+    pub fn data(&self) -> &T {
+        &self.data
+    }
+}
+
+// Built in there is nothing to drop: the registration is permanent, its context `'static`.
+#[cfg(CONFIG_IOMAP_SIMPLE_DIO = "m")]
+impl<T: SimpleDioRead> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: `ops` was registered by `new`; this waits for every call, bio and work
+        // of the path, after which nothing uses the context.
+        unsafe { bindings::iomap_simple_dio_unregister(self.ops) };
+        // SAFETY: Dropped once, here, and never used after.
+        unsafe { core::mem::ManuallyDrop::drop(&mut self.data) };
+    }
+}

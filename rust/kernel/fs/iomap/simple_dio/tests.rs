@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! KUnit tests of the simple read path's mechanism: the `struct iomap_iter` a file system
+//! gets, the undo of a declined read, registration.
+
+#[macros::kunit_tests(rust_kernel_fs_iomap_simple_dio)]
+mod suite {
+    use super::super::{registration::Vtable, *};
+    use crate::{alloc::KBox, bindings, error::code::*, ffi::c_void, iov::IovIterDest, prelude::*};
+    use core::mem::offset_of;
+    use core::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+
+    const PRIVATE: usize = 0x5a5a_0000;
+    const POS: i64 = 8192;
+    const LEN: usize = 4096;
+
+    /// What the test file system's callbacks saw.
+    static BEGIN_OK: AtomicUsize = AtomicUsize::new(0);
+    static END_OK: AtomicUsize = AtomicUsize::new(0);
+    static END_WRITTEN: AtomicI64 = AtomicI64::new(-1);
+
+    /// Returns the `struct iomap_iter` that `iomap` is embedded in, as `container_of()` would.
+    fn iter_of(iomap: *mut bindings::iomap) -> *mut bindings::iomap_iter {
+        iomap
+            .cast::<u8>()
+            .wrapping_sub(offset_of!(bindings::iomap_iter, iomap))
+            .cast()
+    }
+
+    /// Checks what erofs relies on: the iomap lives in an `iomap_iter` of this read.
+    fn iter_is_real(inode: *mut bindings::inode, iomap: *mut bindings::iomap) -> bool {
+        let it = iter_of(iomap);
+        // SAFETY: Only read if the layout is right; on the old layout this reads the stack
+        // next to the mapping, which the test accepts failing on.
+        unsafe {
+            (*it).inode == inode
+                && (*it).private as usize == PRIVATE
+                && (*it).pos == POS
+                && (*it).len == LEN as u64
+                && (*it).flags & bindings::IOMAP_DIRECT != 0
+        }
+    }
+
+    /// The test file system's `->iomap_begin`: records whether the iomap is in a real iter.
+    ///
+    /// # Safety
+    ///
+    /// `iomap` must be writable; it is read as part of a `struct iomap_iter` only if it is one.
+    unsafe extern "C" fn test_begin(
+        inode: *mut bindings::inode,
+        pos: i64,
+        length: i64,
+        _flags: u32,
+        iomap: *mut bindings::iomap,
+        _srcmap: *mut bindings::iomap,
+    ) -> i32 {
+        if iter_is_real(inode, iomap) && pos == POS && length == LEN as i64 {
+            BEGIN_OK.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: `iomap` is writable: a hole over the read.
+        unsafe {
+            (*iomap).type_ = bindings::IOMAP_HOLE as u16;
+            (*iomap).offset = 0;
+            (*iomap).length = 1 << 20;
+        }
+        0
+    }
+
+    /// The test file system's `->iomap_end`: records whether the iomap is in a real iter.
+    ///
+    /// # Safety
+    ///
+    /// As for [`test_begin`].
+    unsafe extern "C" fn test_end(
+        inode: *mut bindings::inode,
+        pos: i64,
+        length: i64,
+        written: isize,
+        _flags: u32,
+        iomap: *mut bindings::iomap,
+    ) -> i32 {
+        if iter_is_real(inode, iomap) && pos == POS && length == LEN as i64 {
+            END_OK.fetch_add(1, Ordering::Relaxed);
+        }
+        END_WRITTEN.store(written as i64, Ordering::Relaxed);
+        0
+    }
+
+    static TEST_OPS: bindings::iomap_ops = bindings::iomap_ops {
+        iomap_begin: Some(test_begin),
+        iomap_end: Some(test_end),
+        iomap_next: None,
+    };
+
+    /// A path that maps and then declines: what the mapping looked like is in the statics.
+    struct MapThenDecline {
+        declined: AtomicUsize,
+    }
+
+    impl SimpleDioRead for MapThenDecline {
+        type Data = ();
+        type Reason = u32;
+
+        fn read<'a>(&'a self, req: OfferedRead<'a, ()>) -> Result<Outcome<'a, u32>> {
+            let mapped = req.map()?;
+            let map = mapped.iomap();
+            if map.kind() != bindings::IOMAP_HOLE as u16 || !map.covers(POS, LEN as u64) {
+                return Err(EINVAL);
+            }
+            Ok(Outcome::Declined(7))
+        }
+
+        fn declined(&self, reason: u32) {
+            if reason == 7 {
+                self.declined.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+
+        fn end_io(&self, _done: &CompletedRead<'_, ()>) {}
+    }
+
+    /// The id of the last [`Declines`] context dropped.
+    static LAST_DROPPED: AtomicUsize = AtomicUsize::new(0);
+
+    /// A path that declines every read; records its id when its context goes.
+    #[pin_data(PinnedDrop)]
+    struct Declines {
+        id: usize,
+    }
+
+    #[pinned_drop]
+    impl PinnedDrop for Declines {
+        fn drop(self: Pin<&mut Self>) {
+            LAST_DROPPED.store(self.id, Ordering::Relaxed);
+        }
+    }
+
+    /// A [`Declines`] context, as [`Registration::new`] takes it.
+    fn declines(id: usize) -> impl PinInit<Declines, Error> {
+        try_pin_init!(Declines { id })
+    }
+
+    impl SimpleDioRead for Declines {
+        type Data = ();
+        type Reason = ();
+
+        fn read<'a>(&'a self, _req: OfferedRead<'a, ()>) -> Result<Outcome<'a, ()>> {
+            Ok(Outcome::Declined(()))
+        }
+
+        fn declined(&self, _reason: ()) {}
+
+        fn end_io(&self, _done: &CompletedRead<'_, ()>) {}
+    }
+
+    /// One path at a time: registering a second fails with `EBUSY` and drops its context.
+    /// Built as a module (nothing is registered while KUnit runs at boot), dropping the
+    /// registration unregisters and drops the context, and the next registration succeeds;
+    /// built in, the module's own registration is there for good.
+    #[test]
+    fn register_once() -> Result {
+        #[cfg(CONFIG_IOMAP_SIMPLE_DIO = "m")]
+        {
+            let first = Registration::new(declines(1))?;
+            assert_eq!(Registration::new(declines(2)).err(), Some(EBUSY));
+            assert_eq!(LAST_DROPPED.load(Ordering::Relaxed), 2);
+            drop(first);
+            assert_eq!(LAST_DROPPED.load(Ordering::Relaxed), 1);
+            drop(Registration::new(declines(3))?);
+            assert_eq!(LAST_DROPPED.load(Ordering::Relaxed), 3);
+        }
+        #[cfg(not(CONFIG_IOMAP_SIMPLE_DIO = "m"))]
+        {
+            assert_eq!(Registration::new(declines(2)).err(), Some(EBUSY));
+            assert_eq!(LAST_DROPPED.load(Ordering::Relaxed), 2);
+        }
+        Ok(())
+    }
+
+    /// `->iomap_begin` and `->iomap_end` get an iomap inside a real `struct iomap_iter` of
+    /// the read, with the caller's `private` (erofs' `container_of()`), and a declined read
+    /// hands the generic path an untouched request.
+    #[test]
+    fn begin_gets_a_real_iomap_iter() -> Result {
+        // SAFETY: All-zero inodes, files and kiocbs are valid enough for what the read
+        // touches: `i_dio_count` (an atomic), `f_inode`, `ki_filp`, `ki_pos`, `ki_flags`.
+        let mut inode: KBox<bindings::inode> =
+            KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?;
+        // SAFETY: As above.
+        let mut file: KBox<bindings::file> = KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?;
+        // SAFETY: As above.
+        let mut kiocb: KBox<bindings::kiocb> =
+            KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?;
+        let inode_ptr: *mut bindings::inode = &mut *inode;
+        file.f_inode = inode_ptr;
+        kiocb.ki_filp = &mut *file;
+        kiocb.ki_pos = POS;
+        let mut buf = KVec::<u8>::with_capacity(LEN, GFP_KERNEL)?;
+        let kvec = bindings::kvec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: LEN,
+        };
+        // SAFETY: All-zero is a valid `struct iov_iter` to initialise.
+        let mut iter: bindings::iov_iter = unsafe { core::mem::zeroed() };
+        // SAFETY: `iter` and `kvec` are valid; the buffer has `LEN` bytes.
+        unsafe { bindings::iov_iter_kvec(&mut iter, bindings::ITER_DEST, &kvec, 1, LEN) };
+
+        let path = MapThenDecline {
+            declined: AtomicUsize::new(0),
+        };
+        BEGIN_OK.store(0, Ordering::Relaxed);
+        END_OK.store(0, Ordering::Relaxed);
+        END_WRITTEN.store(-1, Ordering::Relaxed);
+        // SAFETY: The arguments are those a read of `LEN` bytes at `POS` would get.
+        let ret = unsafe {
+            Vtable::<MapThenDecline>::offer(
+                core::ptr::from_ref(&path).cast_mut().cast(),
+                &mut *kiocb,
+                &mut iter,
+                &TEST_OPS,
+                core::ptr::without_provenance_mut::<c_void>(PRIVATE),
+                0,
+            )
+        };
+        assert_eq!(ret, None);
+        assert_eq!(path.declined.load(Ordering::Relaxed), 1);
+        assert_eq!(BEGIN_OK.load(Ordering::Relaxed), 1);
+        assert_eq!(END_OK.load(Ordering::Relaxed), 1);
+        assert_eq!(END_WRITTEN.load(Ordering::Relaxed), 0);
+        // Untouched for the generic path: position, length, and no dio count left behind.
+        assert_eq!(kiocb.ki_pos, POS);
+        // SAFETY: `iter` is a valid `ITER_DEST` iterator, used through this reference only.
+        assert_eq!(unsafe { IovIterDest::from_raw(&mut iter) }.len(), LEN);
+        // SAFETY: The inode is valid.
+        assert_eq!(unsafe { bindings::atomic_read(&inode.i_dio_count) }, 0);
+        Ok(())
+    }
+}
