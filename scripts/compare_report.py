@@ -68,6 +68,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--reads", type=int, required=True)
     ap.add_argument("--upstream-version", default="7.3")
+    ap.add_argument("--commit", default="?", help="the commit measured")
+    ap.add_argument("--command", default="make compare", help="the command that ran")
     ap.add_argument("dir")
     args = ap.parse_args()
     n1, n3 = args.reads, 3 * args.reads
@@ -110,6 +112,7 @@ def main():
 
     md = [f"# make compare: kernel instructions per read, this module against Linux "
           f"{args.upstream_version}'s C path", "",
+          f"Commit: {args.commit}. Command: `{args.command}`.", "",
           f"Exact guest-kernel instructions per O_DIRECT randread (QEMU TCG -icount, the "
           f"insn-profile plugin), each the difference of a {n1}-read and a {n3}-read boot; "
           f"memory-backed null_blk, irqmode 2, completion_nsec 0; one vCPU. *fs - raw* is "

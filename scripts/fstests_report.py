@@ -34,6 +34,8 @@ def notrun_reason(res, fs, knobs, test):
 
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument("--commit", default="?", help="the commit measured")
+    ap.add_argument("--command", default="make fstests", help="the command that ran")
     ap.add_argument("--kernel", required=True)
     ap.add_argument("--source", required=True)
     ap.add_argument("--knobs", default="1 0")
@@ -60,6 +62,7 @@ def main():
     except FileNotFoundError:
         pass
     print(f"# make fstests: fstests ({a.source}) with the simple path on and off\n")
+    print(f"Commit: {a.commit}. Command: `{a.command}`.\n")
     print(f"Kernel: 7.2 + this module ({a.kernel}), QEMU TCG, 2 vCPUs, two emulated NVMe "
           "disks (test, scratch). Each test ran alone; *hits* is the path's hit "
           "counter over the test at knob 1 (reads the simple path served); *warn* counts "

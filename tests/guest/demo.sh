@@ -21,9 +21,9 @@ for fs in ext4 xfs; do
 	dd if=/mnt/f iflag=direct bs=4096 count=1 status=none | tr -d '\0'
 	echo "-- dd iflag=direct bs=4096 skip=7 count=1 | head -c 40:"
 	dd if=/mnt/f iflag=direct bs=4096 skip=7 count=1 status=none | head -c 40; echo
-	echo "-- fio 4k randread, io_uring, 2000 I/Os:"
+	echo "-- fio 4k randread, io_uring QD 8, 2048 reads of a 1 MiB file:"
 	fio --name=demo --filename=/mnt/f --direct=1 --rw=randread --bs=4k --ioengine=io_uring \
-		--iodepth=8 --number_ios=2000 --size=1M --output-format=terse --terse-version=3 |
+		--iodepth=8 --size=1M --io_size=8M --output-format=terse --terse-version=3 |
 		awk -F';' '{ printf "   read %s KiB in %s ms, %s IOPS\n", $6, $9, $8 }'
 	umount /mnt
 done
