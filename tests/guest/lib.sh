@@ -16,6 +16,8 @@ COUNT=40
 ok() { N=$((N + 1)); echo "ok $N $*" | tee -a $R; }
 not_ok() { N=$((N + 1)); echo "not ok $N $*" | tee -a $R; }
 skip() { N=$((N + 1)); echo "ok $N $* # SKIP" | tee -a $R; }
+# plan: the TAP plan line, last: as many results as were written.
+plan() { echo "1..$N" | tee -a $R; }
 # check NAME CMD...: ok when CMD succeeds; its output is shown on failure.
 check() {
 	name=$1

@@ -120,6 +120,7 @@ stk_dmesg_clean() {
 if [ -z "${N+set}" ]; then
 	. /run/sdio/bin/lib.sh
 	: >$R
+	STK_STANDALONE=1
 	[ -f $MOD ] && insmod $MOD
 fi
 STK_TSV=/run/sdio/out/stacks.tsv
@@ -166,3 +167,7 @@ for stack in linear flakey crypt raid1; do
 done
 [ -e $KNOB ] && echo 1 >$KNOB
 sed 's/^/#   /' $STK_TSV
+if [ -n "${STK_STANDALONE:-}" ]; then
+	plan
+	! grep -q '^not ok' $R
+fi
