@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # Block stacks: ext4 and XFS on the device-mapper and md stacks servers run, with reads
-# of every engine at knob 1 and 0. Sourced by suite.sh after lib.sh.
+# of every engine at knob 1 and 0. Sourced by suite.sh; runs on its own too.
 #
 # Knob 1 must never be worse than knob 0: the same data, no error anywhere. Most stacks
 # cannot take REQ_NOWAIT bios (no BLK_FEAT_NOWAIT: dm-crypt, dm-flakey, md raid1), which
@@ -116,7 +116,8 @@ stk_dmesg_clean() {
 	[ -z "$new" ] || { echo "$new"; return 1; }
 }
 
-# Run on its own (scripts/vm run tests/guest/stacks.sh), as on a kernel without the path.
+# Run on its own (scripts/vm run tests/guest/cases/70-stacks.sh), as on a kernel without
+# the path.
 if [ -z "${N+set}" ]; then
 	. /run/sdio/bin/lib.sh
 	: >$R
