@@ -2,12 +2,7 @@
 
 #include <linux/page-flags.h>
 
-__rust_helper bool rust_helper_PageDirty(const struct page *page)
+__rust_helper const struct folio *rust_helper_page_folio(const struct page *page)
 {
-	return PageDirty(page);
-}
-
-__rust_helper bool rust_helper_PageAnon(const struct page *page)
-{
-	return PageAnon(page);
+	return page_folio(page);
 }

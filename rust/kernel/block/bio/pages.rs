@@ -14,6 +14,53 @@ use crate::{
 /// The `bi_flags` bit that says the bio holds page pins (`bio_release_pages()` drops them).
 const BIO_PAGE_PINNED: u16 = 1 << bindings::BIO_PAGE_PINNED;
 
+/// The flags word and the mapping of the folio of `page` (`page_folio()`).
+///
+/// # Safety
+///
+/// `page` must be a page the caller holds (pinned into a bio it owns): its folio cannot be
+/// freed or split under it.
+#[inline(always)]
+unsafe fn folio_flags_mapping(page: *const bindings::page) -> (usize, usize) {
+    // SAFETY: `page` is valid (the caller's guarantee); `page_folio()` only reads it.
+    let folio = unsafe { bindings::page_folio(page) };
+    // SAFETY: The folio of a held page is valid. Its flags change under it (atomic bit
+    // operations) and are read as `test_bit()` reads them, with a volatile load; the mapping
+    // of a held folio is set (`folio_test_anon()` reads it plainly).
+    unsafe {
+        let f = &raw const (*folio).__bindgen_anon_1.__bindgen_anon_1;
+        let flags = (&raw const (*f).flags.f).read_volatile();
+        let mapping = (&raw const (*f).mapping).read_volatile();
+        (flags as usize, mapping as usize)
+    }
+}
+
+/// `PageDirty(page)`: `folio_test_dirty()` of its folio.
+///
+/// # Safety
+///
+/// As for [`folio_flags_mapping`].
+#[inline(always)]
+unsafe fn page_dirty(page: *const bindings::page) -> bool {
+    // SAFETY: The caller's guarantee.
+    let (flags, _) = unsafe { folio_flags_mapping(page) };
+    flags & (1 << bindings::pageflags_PG_dirty) != 0
+}
+
+/// `PageAnon(page) && PageDirty(page)`, with one look at the folio: `folio_test_anon()` and
+/// `folio_test_dirty()`.
+///
+/// # Safety
+///
+/// As for [`folio_flags_mapping`].
+#[inline(always)]
+unsafe fn page_anon_dirty(page: *const bindings::page) -> bool {
+    // SAFETY: The caller's guarantee.
+    let (flags, mapping) = unsafe { folio_flags_mapping(page) };
+    mapping & bindings::FOLIO_MAPPING_ANON as usize != 0
+        && flags & (1 << bindings::pageflags_PG_dirty) != 0
+}
+
 impl<D> Bio<'_, D> {
     /// Pins the pages of `iter` into the bio for a read into them, advancing `iter` by the
     /// bytes added.
@@ -140,7 +187,7 @@ impl<D> Bio<'_, D> {
             let mut anon_dirty = true;
             for i in 0..nr {
                 let page = pages.add(i).read();
-                anon_dirty = anon_dirty && bindings::PageAnon(page) && bindings::PageDirty(page);
+                anon_dirty = anon_dirty && page_anon_dirty(page);
                 let n = left.min(PAGE_SIZE - off);
                 // Lossless: `n` is at most `PAGE_SIZE`, `off` below it.
                 bv.add(i).write(bindings::bio_vec {
@@ -177,11 +224,8 @@ impl<D> Bio<'_, D> {
         // cost a lock round trip a page. A file page may be dirty with clean buffers, which
         // `folio_mark_dirty()` must still dirty: a bio with any other page takes the C path
         // for all of them. The test is cheap against the lock and unlock it saves.
-        // SAFETY: The helper only reads the flags and mapping of the folio of a page the bio
-        // holds.
-        let anon_dirty = |page: *const bindings::page| unsafe {
-            bindings::PageAnon(page) && bindings::PageDirty(page)
-        };
+        // SAFETY: A page the bio holds.
+        let anon_dirty = |page: *const bindings::page| unsafe { page_anon_dirty(page) };
         if !self.all_pages(anon_dirty) {
             // SAFETY: The bio is valid and owned.
             unsafe { bindings::bio_set_pages_dirty(self.as_raw()) };
@@ -228,9 +272,9 @@ impl<D> Bio<'_, D> {
     // Once per completion: inlined wherever the completion is.
     #[inline(always)]
     pub fn pages_all_dirty(&self) -> bool {
-        // A vector may span folios; `PageDirty` tests the folio of each page, so that is fine.
-        // SAFETY: `PageDirty` only reads the flags of the folio of a page the bio holds.
-        self.all_pages(|page| unsafe { bindings::PageDirty(page) })
+        // A vector may span folios; `page_dirty` tests the folio of each page, so that is fine.
+        // SAFETY: A page the bio holds.
+        self.all_pages(|page| unsafe { page_dirty(page) })
     }
 
     /// Unpins the bio's pages; then none are pinned.
