@@ -60,6 +60,35 @@ static void simple_ref_release(struct percpu_ref *ref)
 {
 	complete(&simple_ref_released);
 }
+
+/* The module whose code the registered path is (NULL for built-in code). */
+static struct module *simple_owner;
+
+static void simple_unregister_locked(void);
+
+/*
+ * A path's module going away while still registered (its registration was
+ * leaked, not dropped) is unregistered here, before its code and data are
+ * freed: the hook must never call into a module that is gone.
+ */
+static int simple_module_notify(struct notifier_block *nb,
+				unsigned long action, void *data)
+{
+	if (action != MODULE_STATE_GOING)
+		return NOTIFY_DONE;
+	mutex_lock(&simple_lock);
+	if (simple_ops && simple_owner == data) {
+		pr_warn("iomap: %s left the simple read path registered; unregistering it\n",
+			simple_owner->name);
+		simple_unregister_locked();
+	}
+	mutex_unlock(&simple_lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block simple_module_nb = {
+	.notifier_call = simple_module_notify,
+};
 #endif
 
 /* Called with simple_lock held. */
@@ -333,6 +362,9 @@ int iomap_simple_dio_register(const struct iomap_simple_dio_ops *ops,
 		simple_ops = ops;
 		simple_data = data;
 #if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
+		rcu_read_lock();
+		simple_owner = __module_address((unsigned long)ops);
+		rcu_read_unlock();
 		reinit_completion(&simple_ref_released);
 		percpu_ref_reinit(&simple_ref);
 		/* Calls that see it see ops and data. */
@@ -346,6 +378,27 @@ int iomap_simple_dio_register(const struct iomap_simple_dio_ops *ops,
 EXPORT_SYMBOL_GPL(iomap_simple_dio_register);
 
 #if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
+/* Called with simple_lock held, a path registered. */
+static void simple_unregister_locked(void)
+{
+	static_branch_disable(&iomap_simple_dio_key);
+	WRITE_ONCE(simple_live, false);
+	/*
+	 * The first grace period ends every call that saw simple_live set;
+	 * a bio such a call submitted late in it may have begun its read
+	 * section after the period started, so a second one waits for
+	 * those bios (calls from now on submit none).
+	 */
+	synchronize_srcu(&simple_srcu);
+	synchronize_srcu(&simple_srcu);
+	/* Work is queued from ->end_io or from work: only work is left. */
+	percpu_ref_kill(&simple_ref);
+	wait_for_completion(&simple_ref_released);
+	simple_ops = NULL;
+	simple_data = NULL;
+	simple_owner = NULL;
+}
+
 /**
  * iomap_simple_dio_unregister - stop offering reads to @ops and wait for it
  * @ops: the path passed to iomap_simple_dio_register()
@@ -355,23 +408,8 @@ EXPORT_SYMBOL_GPL(iomap_simple_dio_register);
 void iomap_simple_dio_unregister(const struct iomap_simple_dio_ops *ops)
 {
 	mutex_lock(&simple_lock);
-	if (!WARN_ON_ONCE(simple_ops != ops)) {
-		static_branch_disable(&iomap_simple_dio_key);
-		WRITE_ONCE(simple_live, false);
-		/*
-		 * The first grace period ends every call that saw simple_live set;
-		 * a bio such a call submitted late in it may have begun its read
-		 * section after the period started, so a second one waits for
-		 * those bios (calls from now on submit none).
-		 */
-		synchronize_srcu(&simple_srcu);
-		synchronize_srcu(&simple_srcu);
-		/* Work is queued from ->end_io or from work: only work is left. */
-		percpu_ref_kill(&simple_ref);
-		wait_for_completion(&simple_ref_released);
-		simple_ops = NULL;
-		simple_data = NULL;
-	}
+	if (!WARN_ON_ONCE(simple_ops != ops))
+		simple_unregister_locked();
 	mutex_unlock(&simple_lock);
 }
 EXPORT_SYMBOL_GPL(iomap_simple_dio_unregister);
@@ -447,11 +485,20 @@ static int __init iomap_simple_dio_hook_init(void)
 	ret = sysfs_create_file(iomap_kobj, &simple_read_attr.attr);
 	if (ret)
 		goto out_kobj;
+#if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
+	ret = register_module_notifier(&simple_module_nb);
+	if (ret)
+		goto out_file;
+#endif
 	mutex_lock(&simple_lock);
 	simple_hook_err = 0;
 	mutex_unlock(&simple_lock);
 	return 0;
 
+#if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
+out_file:
+	sysfs_remove_file(iomap_kobj, &simple_read_attr.attr);
+#endif
 out_kobj:
 	kobject_put(iomap_kobj);
 out_ref:

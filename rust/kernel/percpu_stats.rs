@@ -38,7 +38,12 @@ unsafe impl<const N: usize> Sync for PerCpuStats<N> {}
 
 impl<const N: usize> PerCpuStats<N> {
     /// Creates `N` counters at zero.
+    ///
+    /// `N` must be at least 1, and the counters fit a per-CPU chunk's minimum unit
+    /// (`PCPU_MIN_UNIT_SIZE`, 32 KiB): `pcpu_alloc()` warns of any other size. Otherwise it
+    /// does not build.
     pub fn new() -> impl PinInit<Self, Error> {
+        const { assert!(N >= 1 && N * size_of::<u64>() <= 32 << 10) };
         let init = |slot: *mut Self| {
             let size = N.checked_mul(size_of::<u64>()).ok_or(ENOMEM)?;
             // SAFETY: Any size and a power-of-two alignment are valid; the memory comes back

@@ -14,6 +14,14 @@ use crate::{
 /// The `bi_flags` bit that says the bio holds page pins (`bio_release_pages()` drops them).
 const BIO_PAGE_PINNED: u16 = 1 << bindings::BIO_PAGE_PINNED;
 
+/// Page pointers a `struct bio_vec` holds (`PAGE_PTRS_PER_BVEC` in lib/iov_iter.c): at least
+/// two, or a vector could not be written over its own page pointer only.
+const PAGE_PTRS_PER_BVEC: usize = {
+    let n = size_of::<bindings::bio_vec>() / size_of::<*mut bindings::page>();
+    assert!(n >= 2);
+    n
+};
+
 /// The flags word and the mapping of the folio of `page` (`page_folio()`).
 ///
 /// # Safety
@@ -164,11 +172,14 @@ impl<D> Bio<'_, D> {
             if nr > max_vecs {
                 return Ok(false);
             }
-            // The page array lives in the upper half of the vectors, as in
-            // `iov_iter_extract_bvecs()`: vector `i` overlaps only page pointers up to `i`,
-            // which are read before it is written.
+            // The page array lives at the end of the vectors, as in
+            // `iov_iter_extract_bvecs()` (`PAGE_PTRS_PER_BVEC - 1` pointers a vector in):
+            // vector `i` overlaps only page pointers up to `i`, which are read before it is
+            // written.
             let bv = (*bio).bi_io_vec;
-            let pages = bv.cast::<*mut bindings::page>().add(max_vecs);
+            let pages = bv
+                .cast::<*mut bindings::page>()
+                .add(max_vecs * (PAGE_PTRS_PER_BVEC - 1));
             let mut flags = bindings::FOLL_WRITE;
             if (*it).nofault {
                 flags |= bindings::FOLL_NOFAULT;

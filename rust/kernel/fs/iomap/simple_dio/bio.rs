@@ -8,10 +8,10 @@ use crate::{
     block::bio::{Bio, BioSet},
     types::Opaque,
 };
-use core::{cell::Cell, ptr::NonNull};
+use core::{cell::Cell, marker::PhantomData, ptr::NonNull};
 
 #[cfg(doc)]
-use super::MappedRead;
+use super::{MappedRead, Served};
 
 /// The state of a read in flight, in the front pad of its bio: this module's part and the
 /// path's `D`.
@@ -50,8 +50,15 @@ unsafe impl<D: Send> Send for InFlight<D> {}
 /// A bio set for a simple path whose per-request data is `D`.
 pub type DioBioSet<D> = BioSet<InFlight<D>>;
 
-/// A bio for one read, from [`MappedRead::alloc_bio`], not submitted yet.
-pub struct ReadBio<'a, D>(pub(super) Bio<'a, InFlight<D>>);
+/// A bio for read `'a`, from [`MappedRead::alloc_bio`], not submitted yet.
+///
+/// Invariant in `'a`, the lifetime of the one read it was made for (as [`Served`] is): a bio
+/// filled for one read can be neither kept for nor submitted by another, whose kiocb, inode
+/// and buffer are not the ones it holds.
+pub struct ReadBio<'a, D>(
+    pub(super) Bio<'a, InFlight<D>>,
+    pub(super) PhantomData<fn(&'a ()) -> &'a ()>,
+);
 
 impl<D> ReadBio<'_, D> {
     /// Returns the path's data of the read.

@@ -182,10 +182,12 @@ impl<'a, D> OfferedRead<'a, D> {
 
     /// Maps the range read with `->iomap_begin`.
     ///
-    /// For an asynchronous read it first makes sure the super block's completion workqueue
-    /// exists. It then counts the read in `inode_dio_begin()`, as `__iomap_dio_rw()` does, and
-    /// hands the file system a `struct iomap_iter` set up as `iomap_iter()` would (inode,
-    /// position, length, `IOMAP_DIRECT` and `IOMAP_NOWAIT` flags, the caller's `private`).
+    /// A read with `IOMAP_DIO_FORCE_WAIT` or `IOMAP_DIO_BOUNCE` fails with `ENOTBLK`: the
+    /// generic path reads it. For an asynchronous read it first makes sure the super block's
+    /// completion workqueue exists. It then counts the read in `inode_dio_begin()`, as
+    /// `__iomap_dio_rw()` does, and hands the file system a `struct iomap_iter` set up as
+    /// `iomap_iter()` would (inode, position, length, `IOMAP_DIRECT` and `IOMAP_NOWAIT` flags,
+    /// the caller's `private`).
     /// The mapping is finished with `->iomap_end` when the read is submitted or given up.
     /// Fails with `EOPNOTSUPP` without `->iomap_begin`, with the error of creating the
     /// workqueue, or with the file system's error. From here on, an error the read returns is
@@ -193,6 +195,11 @@ impl<'a, D> OfferedRead<'a, D> {
     // Once per read, from one caller: inlined, not a call in the path.
     #[inline(always)]
     pub fn map(self) -> Result<MappedRead<'a, D>> {
+        // A read that must be waited for whatever its kiocb (`FORCE_WAIT`), or read through a
+        // bounce buffer, is the generic path's: `ENOTBLK` declines it.
+        if self.dio_flags & (bindings::IOMAP_DIO_FORCE_WAIT | bindings::IOMAP_DIO_BOUNCE) != 0 {
+            return Err(ENOTBLK);
+        }
         // Lazily: building the error is a call, which `ok_or` would make on every read.
         let begin = self
             .ops
@@ -274,13 +281,24 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
     /// The bio goes to the mapping's device, at the sector of the read's position, with the
     /// kiocb's priority and room for the buffer's pages; for an `IOCB_NOWAIT` read the
     /// allocation does not sleep (`EAGAIN` if it would). No `REQ_NOWAIT`: see the module
-    /// documentation. Fails with `EINVAL` if the mapping has no block device.
+    /// documentation. Fails with `ENOTBLK` (the generic path then reads it) unless one written
+    /// extent with a block device and no integrity metadata covers the whole read.
     // Once per read, from one caller: inlined, not a call in the path.
     #[inline(always)]
-    pub fn alloc_bio<'s>(&self, set: &'s DioBioSet<D>, data: D) -> Result<ReadBio<'s, D>> {
+    pub fn alloc_bio(&self, set: &'a DioBioSet<D>, data: D) -> Result<ReadBio<'a, D>> {
         let req = &self.req;
         let map = self.iomap();
-        let bdev = map.bdev().ok_or(EINVAL)?;
+        // Only a written extent that covers the whole read can be read with one bio; anything
+        // else (a hole, unwritten or inline data, another extent) would return the wrong bytes:
+        // `ENOTBLK`, which declines it to the generic path.
+        #[allow(clippy::bad_bit_mask)] // IOMAP_F_INTEGRITY is 0 without BLK_DEV_INTEGRITY.
+        if map.kind() != super::super::IOMAP_MAPPED
+            || !map.covers(req.pos(), req.state.len as u64)
+            || map.flags() & super::super::IOMAP_F_INTEGRITY != 0
+        {
+            return Err(ENOTBLK);
+        }
+        let bdev = map.bdev().ok_or(ENOTBLK)?;
         let nowait = req.nowait();
         let gfp = if nowait { GFP_NOWAIT } else { GFP_KERNEL };
         // `bio_iov_vecs_to_alloc()`: a bvec iterator's pages are used in place, without
@@ -316,7 +334,7 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
         let mut bio = set.alloc_read(bdev, nr_vecs, gfp, dio)?;
         bio.set_sector(map.sector(req.pos()));
         bio.set_ioprio(req.kiocb.ki_ioprio());
-        Ok(ReadBio(bio))
+        Ok(ReadBio(bio, PhantomData))
     }
 
     /// Pins the whole buffer into `bio`; every segment length must satisfy `len_align_mask`.
@@ -327,11 +345,11 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
     /// `EINVAL` for misaligned segments.
     // Once per read, from one caller: inlined, not a call in the path.
     #[inline(always)]
-    pub fn pin_pages<'s>(
+    pub fn pin_pages(
         &mut self,
-        mut bio: ReadBio<'s, D>,
+        mut bio: ReadBio<'a, D>,
         len_align_mask: u32,
-    ) -> Result<Option<FilledBio<'s, D>>> {
+    ) -> Result<Option<FilledBio<'a, D>>> {
         let req = &mut self.req;
         // SAFETY: The buffer of a direct-I/O read in progress stays valid until the read
         // completes, and the bio is submitted for this read or dropped before. `alloc_bio`

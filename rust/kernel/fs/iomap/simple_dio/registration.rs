@@ -30,7 +30,10 @@ use core::{
 /// the path's context, handed to each callback.
 pub trait SimpleDioRead: Send + Sync + Sized + 'static {
     /// The per-read data carried in front of each bio.
-    type Data: Send + 'static;
+    ///
+    /// `Copy`, so that it has no `Drop`: it goes with its bio where the bio completes, in
+    /// interrupt context possibly, where a destructor could not sleep.
+    type Data: Copy + Send + 'static;
     /// Why a read was declined.
     type Reason: Copy;
 
@@ -52,7 +55,9 @@ pub trait SimpleDioRead: Send + Sync + Sized + 'static {
 /// A registered simple read path, with its context.
 ///
 /// Built as a module (`CONFIG_IOMAP_SIMPLE_DIO=m`), dropping it unregisters the path and
-/// waits for every read, bio and completion of it before the context goes.
+/// waits for every read, bio and completion of it before the context goes. A registration
+/// leaked instead (`mem::forget`) leaks its context, and the hook unregisters the path when
+/// the module that holds its code goes away (a module notifier), before that code is freed.
 ///
 /// Built in, the hook counts nothing to wait for, so a registration is permanent: the context
 /// is made `'static` and stays registered whatever becomes of this handle, which owns
