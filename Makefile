@@ -12,16 +12,20 @@
 #   make fstests   fstests' direct-I/O tests on ext4 and XFS at knob 1 and 0 (not part
 #                  of make test; tens of minutes); FSTESTS_* variables, see scripts/fstests
 #   make check     quality gates: checkpatch, rustfmt, clippy, W=1, patch series
-#   make patches   git format-patch series for a pristine 7.2 tree (out/patches)
+#   make series-test  both series, git am'd onto fresh trees, every step built y/m/n, kunit.py
+#   make patches   git format-patch series for a pristine tree (out/patches/$(LINUX))
 #   make shell     interactive guest
 #   make clean     drop the object directories (keeps build root, tree, ccache)
-# Variables: SIMPLE_DIO=y|m|n (default m: one build covers load, unload, KUnit), DEBUG=1 (KASAN/lockdep/kmemleak build),
+# Variables: LINUX=7.3|7.2 (the kernel, Debian's linux-source-$(LINUX); default 7.3),
+#            SIMPLE_DIO=y|m|n (default m: one build covers load, unload, KUnit), DEBUG=1 (KASAN/lockdep/kmemleak build),
 #            FULL=1 (longer test variant), CHECK=0 (make test without the quality
 #            gates), INLINE_HELPERS=1 (clang-22 + CONFIG_RUST_INLINE_HELPERS build),
 #            SDIO_CACHE=DIR, SDIO_JOBS=N.
 
 SIMPLE_DIO ?= m
+LINUX ?= 7.3
 export SDIO_SIMPLE_DIO := $(SIMPLE_DIO)
+export SDIO_LINUX := $(LINUX)
 export SDIO_VARIANT := $(if $(filter 1,$(DEBUG)),debug,$(if $(filter 1,$(INLINE_HELPERS)),inline,default))
 export SDIO_FULL := $(FULL)
 export SDIO_CHECK := $(if $(filter 0,$(CHECK)),0,1)

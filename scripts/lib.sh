@@ -3,9 +3,10 @@
 #
 # Everything big lives in $SDIO_CACHE (default ~/.cache/simple-dio):
 #   root/            Debian trixie(+backports) build root: toolchain, QEMU, guest
-#   root/sdio/pristine  the untouched linux-source-7.2 tree (never edited)
-#   root/sdio/tree      pristine + this repo's files + patches (the build source)
-#   root/sdio/obj-<v>   object directory of build variant <v> (make O=)
+#   root/sdio/pristine, pristine-7.3  the untouched linux-source-7.2 and 7.3 trees
+#   root/sdio/tree, tree-sdio-7.3     pristine + this repo's files + the kernel's
+#                       series (the build source)
+#   root/sdio/obj-<v>, obj-7.3-<v>    object directories of build variant <v> (make O=)
 #   root/sdio/ccache    compiler cache shared by all variants
 #   root/sdio/guest     guest root file system (exported to the guest over 9p)
 #   root/sdio/runs      per-run directories of the VM runner
@@ -74,11 +75,23 @@ SDIO_VARIANT=${SDIO_VARIANT:-default}
 # How the feature is built: y, m or n.
 SDIO_SIMPLE_DIO=${SDIO_SIMPLE_DIO:-m}
 
+# Which kernel: Debian's linux-source-$SDIO_LINUX, 7.3 (the default) or 7.2. Each has
+# its own series (patches/$SDIO_LINUX), pristine tree, build tree and object directories.
+SDIO_LINUX=${SDIO_LINUX:-7.3}
+SDIO_KERNELS="7.2 7.3"
+
 # Paths as seen inside the build root.
 R_SDIO=/sdio
-R_PRISTINE=$R_SDIO/pristine
-R_TREE=$R_SDIO/tree
-R_OBJ=${SDIO_OBJ:-$R_SDIO/obj-$SDIO_VARIANT-$SDIO_SIMPLE_DIO}
+# sdio_kernel_paths V: set R_PRISTINE, R_TREE, R_OBJ and SDIO_SERIES for kernel V.
+sdio_kernel_paths() {
+	case $1 in
+	7.2) R_PRISTINE=$R_SDIO/pristine R_TREE=$R_SDIO/tree R_OBJ=$R_SDIO/obj ;;
+	7.3) R_PRISTINE=$R_SDIO/pristine-7.3 R_TREE=$R_SDIO/tree-sdio-7.3 R_OBJ=$R_SDIO/obj-7.3 ;;
+	*) die "LINUX must be one of: $SDIO_KERNELS" ;;
+	esac
+	R_OBJ=${SDIO_OBJ:-$R_OBJ-$SDIO_VARIANT-$SDIO_SIMPLE_DIO}
+	SDIO_SERIES=patches/$1
+}
 R_GUEST=$R_SDIO/guest
 # The repository's top-level directories that mirror kernel paths: scripts/overlay lays
 # them over the pristine tree, scripts/patches checks each file is in one patch.
@@ -127,6 +140,7 @@ SDIO_NULLB="null_blk.gb=1 null_blk.memory_backed=1 null_blk.queue_mode=2 null_bl
 
 log() { printf '\033[1m==> [%s] %s\033[0m\n' "$(date +%T)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+sdio_kernel_paths "$SDIO_LINUX"
 
 # The libclang bindgen loads (at run time): that of Debian's default clang, 19.
 # Without it, bindgen takes the newest libclang installed, and INLINE_HELPERS=1
@@ -158,10 +172,10 @@ in_root() {
 		exec chroot "$r" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM="${TERM:-dumb}" \
 			PATH=/usr/lib/ccache:/usr/sbin:/usr/bin:/sbin:/bin \
 			CCACHE_DIR=/sdio/ccache CCACHE_BASEDIR=/sdio \
-			SDIO_JOBS="$SDIO_JOBS" CI="${CI:-}" CARGO_HOME=/sdio/cargo \
+			SDIO_JOBS="$SDIO_JOBS" SDIO_LINUX="$SDIO_LINUX" CI="${CI:-}" CARGO_HOME=/sdio/cargo \
 			CARGO_HTTP_CAINFO=/etc/ssl/host/ca.crt \
 			LIBCLANG_PATH="$SDIO_LIBCLANG_PATH" \
 			bash -euo pipefail -c "$SDIO_CMD"
 	'
 }
-export SDIO_ROOT SDIO_REPO SDIO_JOBS SDIO_LIBCLANG_PATH
+export SDIO_ROOT SDIO_REPO SDIO_JOBS SDIO_LIBCLANG_PATH SDIO_LINUX

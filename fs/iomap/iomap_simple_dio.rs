@@ -72,7 +72,8 @@ stats! {
     Encrypted => "fallback_encrypted",
     /// The file system maps with `->iomap_next` only.
     NoIomapBegin => "fallback_no_iomap_begin",
-    /// A file system the path has not been proven on (see `SERVED_FS`).
+    /// A file system the path has not been proven on (see `SERVED_FS`); where file
+    /// systems opt in (`CONFIG_IOMAP_SIMPLE_DIO_OPT_IN`), never.
     FsNotServed => "fallback_fs_not_served",
     /// A hole, an unwritten extent, inline data, ...
     NotMapped => "fallback_not_mapped",
@@ -93,11 +94,14 @@ stats! {
     WorkCompletion => "work_completions",
 }
 
-/// The file systems the path serves (`s_type->name`); every other caller of
-/// `iomap_dio_rw()` is declined, counted as `fallback_fs_not_served`.
+/// The file systems the path serves (`s_type->name`) where it is hooked into `iomap_dio_rw()`;
+/// every other caller is declined, counted as `fallback_fs_not_served`. Where file systems opt
+/// in through `iomap_dio_read_simple()`, the path serves those that call it, and no list is
+/// needed.
 ///
 /// Each was checked against the path's rules and is tested by `make test`: see the callers
 /// table in `Documentation/filesystems/iomap/simple-dio.rst`.
+#[cfg(not(CONFIG_IOMAP_SIMPLE_DIO_OPT_IN))]
 const SERVED_FS: &[&[u8]] = &[b"ext4", b"xfs"];
 
 /// The largest read served regardless of the block size.
@@ -263,8 +267,11 @@ impl SimpleDioRead for SimpleDioPath {
     #[inline(always)]
     fn read<'a>(&'a self, req: OfferedRead<'a, ()>) -> Result<Outcome<'a, Stat>> {
         let inode = req.inode();
-        let sb = inode.super_block();
-        if !SERVED_FS.iter().any(|name| sb.type_name_is(name)) {
+        #[cfg(not(CONFIG_IOMAP_SIMPLE_DIO_OPT_IN))]
+        if !SERVED_FS
+            .iter()
+            .any(|name| inode.super_block().type_name_is(name))
+        {
             return Ok(Outcome::Declined(Stat::FsNotServed));
         }
         let count = req.len();

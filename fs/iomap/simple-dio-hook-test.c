@@ -14,16 +14,29 @@
 #include <linux/string.h>
 #include "simple-dio-hook.h"
 
+/* The knob's name for the registered path: "rust" where the kernel has a C path too. */
+#ifdef CONFIG_IOMAP_SIMPLE_DIO_OPT_IN
+#define PATH_MODE "rust"
+#else
+#define PATH_MODE "1"
+#endif
+
 static void simple_read_knob_test(struct kunit *test)
 {
-	static const char * const bad[] = { "2", "10", "-1", "on", "", "1x", " 1" };
+	static const char * const bad[] = {
+		"2", "10", "-1", "on", "", "1x", " 1", "rust1", "Rust",
+#ifndef CONFIG_IOMAP_SIMPLE_DIO_OPT_IN
+		/* No C path to select. */
+		"c",
+#endif
+	};
 	char *page = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
-	bool old;
+	char old[8];
 	int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	iomap_simple_dio_knob_show(page);
-	old = page[0] == '1';
+	strscpy(old, page, sizeof(old));
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		KUNIT_EXPECT_EQ_MSG(test, iomap_simple_dio_knob_store(bad[i], strlen(bad[i])),
@@ -32,16 +45,30 @@ static void simple_read_knob_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iomap_simple_dio_knob_store("0\n", 2), 2);
 	KUNIT_EXPECT_EQ(test, iomap_simple_dio_knob_show(page), 2);
 	KUNIT_EXPECT_STREQ(test, page, "0\n");
+	/* "1" and "rust" both select the registered path, on every kernel. */
 	KUNIT_EXPECT_EQ(test, iomap_simple_dio_knob_store("1", 1), 1);
+	iomap_simple_dio_knob_show(page);
+	KUNIT_EXPECT_STREQ(test, page, PATH_MODE "\n");
+	KUNIT_EXPECT_EQ(test, iomap_simple_dio_knob_store("0", 1), 1);
+	KUNIT_EXPECT_EQ(test, iomap_simple_dio_knob_store("rust\n", 5), 5);
+	iomap_simple_dio_knob_show(page);
+	KUNIT_EXPECT_STREQ(test, page, PATH_MODE "\n");
+#ifdef CONFIG_IOMAP_SIMPLE_DIO_OPT_IN
+	KUNIT_EXPECT_EQ(test, iomap_simple_dio_knob_store("c\n", 2), 2);
 	KUNIT_EXPECT_EQ(test, iomap_simple_dio_knob_show(page), 2);
-	KUNIT_EXPECT_STREQ(test, page, "1\n");
+	KUNIT_EXPECT_STREQ(test, page, "c\n");
+#endif
 
 	/* A rejected write leaves the value alone. */
 	KUNIT_EXPECT_EQ(test, iomap_simple_dio_knob_store("7", 1), -EINVAL);
 	iomap_simple_dio_knob_show(page);
-	KUNIT_EXPECT_STREQ(test, page, "1\n");
+#ifdef CONFIG_IOMAP_SIMPLE_DIO_OPT_IN
+	KUNIT_EXPECT_STREQ(test, page, "c\n");
+#else
+	KUNIT_EXPECT_STREQ(test, page, PATH_MODE "\n");
+#endif
 
-	iomap_simple_dio_knob_store(old ? "1" : "0", 1);
+	iomap_simple_dio_knob_store(old, strlen(old));
 }
 
 #if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)

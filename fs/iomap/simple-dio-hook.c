@@ -16,23 +16,42 @@
 #include <linux/iomap.h>
 #include <linux/iomap-simple-dio.h>
 #include <linux/kobject.h>
-#include <linux/kstrtox.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/percpu-refcount.h>
 #include <linux/srcu.h>
+#include <linux/string.h>
 #include <linux/sysfs.h>
 #include <linux/workqueue.h>
 #include "simple-dio-hook.h"
 #include "trace.h"
 
-/* Only iomap_dio_rw(), built in, tests it: not exported. */
+/*
+ * Tested by iomap_dio_rw(), built in, or, where file systems opt in, by the
+ * inline iomap_dio_read_simple() in each of them, which may be modules.
+ */
 DEFINE_STATIC_KEY_FALSE(iomap_simple_dio_key);
+#ifdef CONFIG_IOMAP_SIMPLE_DIO_OPT_IN
+EXPORT_SYMBOL_GPL(iomap_simple_dio_key);
+#endif
 
 static const struct iomap_simple_dio_ops *simple_ops;
 static void *simple_data;
 static DEFINE_MUTEX(simple_lock);
-static bool simple_read = true;
+
+/*
+ * What /sys/kernel/iomap/simple_read selects. Where file systems opt in through
+ * iomap_dio_read_simple() (CONFIG_IOMAP_SIMPLE_DIO_OPT_IN), the kernel has a simple
+ * path of its own, in C, which the key leaves in place while it is off: the key is
+ * on for the generic path and for a registered path, off for the C path.
+ */
+enum simple_mode {
+	SIMPLE_GENERIC,		/* "0": every read takes the generic path */
+	SIMPLE_PATH,		/* "rust" or "1": the registered path */
+	SIMPLE_C,		/* "c": the kernel's own simple path */
+};
+
+static enum simple_mode simple_mode = SIMPLE_PATH;
 /* 0 once the hook is set up (knob, reference); registering fails before. */
 static int simple_hook_err = -ENODEV;
 
@@ -94,7 +113,10 @@ static struct notifier_block simple_module_nb = {
 /* Called with simple_lock held. */
 static void simple_update_key(void)
 {
-	if (simple_ops && simple_read)
+	enum simple_mode mode = READ_ONCE(simple_mode);
+
+	if ((simple_ops && mode == SIMPLE_PATH) ||
+	    (IS_ENABLED(CONFIG_IOMAP_SIMPLE_DIO_OPT_IN) && mode == SIMPLE_GENERIC))
 		static_branch_enable(&iomap_simple_dio_key);
 	else
 		static_branch_disable(&iomap_simple_dio_key);
@@ -109,9 +131,11 @@ static void simple_update_key(void)
  * @dio_flags: the iomap_dio_rw() flags
  *
  * What a simple path does with a read it does not serve (and what a read gets
- * while no path can take it): iomap_dio_rw() without the hook.
+ * while no path can take it): iomap_dio_rw() without the hook. Where file systems
+ * opt in through iomap_dio_read_simple(), -ENOTBLK, which sends the file system to
+ * iomap_dio_rw() itself.
  *
- * Return: what iomap_dio_rw() returns.
+ * Return: what iomap_dio_rw() returns, or -ENOTBLK.
  */
 ssize_t iomap_simple_dio_fallback(struct kiocb *iocb, struct iov_iter *iter,
 				  const struct iomap_ops *ops, void *private,
@@ -119,6 +143,9 @@ ssize_t iomap_simple_dio_fallback(struct kiocb *iocb, struct iov_iter *iter,
 {
 	struct iomap_dio *dio;
 
+	/* The file system that offered the read falls back itself. */
+	if (IS_ENABLED(CONFIG_IOMAP_SIMPLE_DIO_OPT_IN))
+		return -ENOTBLK;
 	dio = __iomap_dio_rw(iocb, iter, ops, NULL, dio_flags, private, 0);
 	if (IS_ERR_OR_NULL(dio))
 		return PTR_ERR_OR_ZERO(dio);
@@ -153,6 +180,41 @@ ssize_t iomap_simple_dio_read(struct kiocb *iocb, struct iov_iter *iter,
 				simple_data);
 #endif
 }
+
+#ifdef CONFIG_IOMAP_SIMPLE_DIO_OPT_IN
+/**
+ * iomap_simple_dio_read_begin - a read a file system offers a simple path
+ * @iocb: the read
+ * @iter: its destination
+ * @begin: the file system's ->iomap_begin
+ *
+ * Called by iomap_dio_read_simple() while the key is on, for a read that is not
+ * empty: with the knob at 0 it leaves the read to the generic path, otherwise it
+ * offers it to the registered path, which may serve more than the C path's one
+ * block. The path maps with @begin alone, as the C path does.
+ *
+ * Return: what iomap_dio_read_simple() returns: -ENOTBLK when the caller must read
+ * with iomap_dio_rw().
+ */
+ssize_t iomap_simple_dio_read_begin(struct kiocb *iocb, struct iov_iter *iter,
+				    iomap_iter_begin_fn begin)
+{
+	const struct iomap_ops ops = { .iomap_begin = begin };
+
+	/* The key is on for the generic path too. */
+	if (READ_ONCE(simple_mode) != SIMPLE_PATH)
+		return -ENOTBLK;
+	/*
+	 * Built in, a path is set once and never cleared: one that is not set yet
+	 * sends the read to the generic path (the key is about to change). Pairs
+	 * with the release in registering: a path seen set has its data set.
+	 */
+	if (!IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO) && !smp_load_acquire(&simple_ops))
+		return -ENOTBLK;
+	return iomap_simple_dio_read(iocb, iter, &ops, NULL, 0);
+}
+EXPORT_SYMBOL_GPL(iomap_simple_dio_read_begin);
+#endif
 
 static void simple_end_io(struct bio *bio)
 {
@@ -359,8 +421,9 @@ int iomap_simple_dio_register(const struct iomap_simple_dio_ops *ops,
 	} else if (simple_ops) {
 		ret = -EBUSY;
 	} else {
-		simple_ops = ops;
 		simple_data = data;
+		/* Built in, calls test ops without a lock: data first. */
+		smp_store_release(&simple_ops, ops);
 #if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
 		rcu_read_lock();
 		simple_owner = __module_address((unsigned long)ops);
@@ -415,15 +478,29 @@ void iomap_simple_dio_unregister(const struct iomap_simple_dio_ops *ops)
 EXPORT_SYMBOL_GPL(iomap_simple_dio_unregister);
 #endif
 
+/* The knob's values by mode: what it shows first, what it accepts besides. */
+static const struct {
+	const char *name, *alias;
+} simple_mode_names[] = {
+	[SIMPLE_GENERIC] = { "0", NULL },
+#ifdef CONFIG_IOMAP_SIMPLE_DIO_OPT_IN
+	[SIMPLE_PATH] = { "rust", "1" },
+	[SIMPLE_C] = { "c", NULL },
+#else
+	[SIMPLE_PATH] = { "1", "rust" },
+#endif
+};
+
 /**
  * iomap_simple_dio_knob_show - format the simple_read knob
  * @buf: a sysfs page
  *
- * Return: the length written, "0\n" or "1\n".
+ * Return: the length written: the mode's name and a newline.
  */
 ssize_t iomap_simple_dio_knob_show(char *buf)
 {
-	return sysfs_emit(buf, "%d\n", READ_ONCE(simple_read));
+	return sysfs_emit(buf, "%s\n",
+			  simple_mode_names[READ_ONCE(simple_mode)].name);
 }
 
 /**
@@ -431,20 +508,23 @@ ssize_t iomap_simple_dio_knob_show(char *buf)
  * @buf: the text written, NUL-terminated
  * @count: its length
  *
- * Return: @count, or -EINVAL for anything but 0 or 1 (a trailing newline allowed).
+ * Return: @count, or -EINVAL for anything but a mode's name or alias (a trailing
+ * newline allowed).
  */
 ssize_t iomap_simple_dio_knob_store(const char *buf, size_t count)
 {
-	unsigned int val;
-	int ret;
+	int i;
 
-	ret = kstrtouint(buf, 10, &val);
-	if (ret)
-		return ret;
-	if (val > 1)
+	for (i = 0; i < ARRAY_SIZE(simple_mode_names); i++) {
+		if (sysfs_streq(buf, simple_mode_names[i].name) ||
+		    (simple_mode_names[i].alias &&
+		     sysfs_streq(buf, simple_mode_names[i].alias)))
+			break;
+	}
+	if (i == ARRAY_SIZE(simple_mode_names))
 		return -EINVAL;
 	mutex_lock(&simple_lock);
-	WRITE_ONCE(simple_read, val);
+	WRITE_ONCE(simple_mode, i);
 	simple_update_key();
 	mutex_unlock(&simple_lock);
 	return count;

@@ -4,8 +4,12 @@
  *
  * A path registers itself here with its operations and a data pointer that every
  * callback gets back. While it is registered and /sys/kernel/iomap/simple_read
- * is 1, iomap_dio_rw() hands each read without dops or done_before to it (a tail
- * call); what it does not serve, it reads with iomap_simple_dio_fallback().
+ * selects it, reads reach it one of two ways. Where file systems opt in through
+ * iomap_dio_read_simple() (CONFIG_IOMAP_SIMPLE_DIO_OPT_IN), that function hands
+ * it the reads it is offered, in place of the kernel's own simple path, and what
+ * the path declines goes back to the file system as -ENOTBLK. Otherwise
+ * iomap_dio_rw() hands it each read without dops or done_before (a tail call),
+ * and what it does not serve it reads with iomap_simple_dio_fallback().
  *
  * When the path is a module, every call and in-flight bio is an SRCU-fast reader,
  * every queued completion work holds a reference, and the bio and work callbacks
@@ -67,6 +71,16 @@ void iomap_simple_dio_fail(struct kiocb *iocb, struct iov_iter *iter,
 ssize_t iomap_simple_dio_read(struct kiocb *iocb, struct iov_iter *iter,
 			      const struct iomap_ops *ops, void *private,
 			      unsigned int dio_flags);
+#ifdef CONFIG_IOMAP_SIMPLE_DIO_OPT_IN
+/* iomap_iter_begin_fn, which <linux/iomap.h> declares after including this. */
+struct iomap;
+struct inode;
+ssize_t iomap_simple_dio_read_begin(struct kiocb *iocb, struct iov_iter *iter,
+				    int (*begin)(struct inode *inode, loff_t pos,
+						 loff_t length, unsigned int flags,
+						 struct iomap *iomap,
+						 struct iomap *srcmap));
+#endif
 ssize_t iomap_simple_dio_fallback(struct kiocb *iocb, struct iov_iter *iter,
 				  const struct iomap_ops *ops, void *private,
 				  unsigned int dio_flags);
@@ -74,7 +88,10 @@ ssize_t iomap_simple_dio_fallback(struct kiocb *iocb, struct iov_iter *iter,
 #if IS_ENABLED(CONFIG_IOMAP_SIMPLE_DIO)
 DECLARE_STATIC_KEY_FALSE(iomap_simple_dio_key);
 
-/* True when a simple path is registered and the sysfs knob is 1. */
+/*
+ * True when a simple path is registered and the knob selects it, and, where file
+ * systems opt in, also when the knob selects the generic path.
+ */
 static inline bool iomap_simple_dio_active(void)
 {
 	return static_branch_unlikely(&iomap_simple_dio_key);

@@ -5,7 +5,8 @@
 # point. The order of the windows is written to /run/sdio/out/windows, one line each:
 # "TARGET MODE KNOB HITS". Memory-backed null_blk (module parameters from the host):
 # /dev/nullb0 is read raw, /dev/nullb1 carries ext4, then XFS.
-# Arguments: KNOBS READS  (KNOBS: "0 1", "1", or "-" for a kernel without the knob)
+# Arguments: KNOBS READS  (KNOBS: the knob values to measure, "0 c rust", "0 1", "1", or "-"
+# for a kernel without the knob)
 knobs=$1 reads=$2
 KNOB=/sys/kernel/iomap/simple_read
 STATS=/sys/kernel/debug/iomap_simple_dio/stats
@@ -13,6 +14,7 @@ W=/run/sdio/out/windows
 mkdir -p /run/sdio/out
 : >$W
 insmod /run/sdio/modules/iomap_simple_dio.ko 2>/dev/null
+MODES="uring poll psync uring8k uring16k"
 hits() { [ -r $STATS ] && awk '$1 == "hits" { print $2 }' $STATS || echo -; }
 
 # job FILE MODE: the fio job of one point; the same read sequence on every kernel.
@@ -21,6 +23,7 @@ job() {
 	uring) e=io_uring q=32 bs=4 p= ;;
 	poll) e=io_uring q=32 bs=4 p=--hipri ;;
 	psync) e=psync q=1 bs=4 p= ;;
+	uring8k) e=io_uring q=32 bs=8 p= ;;
 	uring16k) e=io_uring q=32 bs=16 p= ;;
 	esac
 	fio --name=r --filename="$1" --size=64M --io_size=$((reads * bs))k --direct=1 \
@@ -30,7 +33,7 @@ job() {
 
 # measure TARGET FILE: every mode at every knob, one window each.
 measure() {
-	for mode in uring poll psync uring16k; do
+	for mode in $MODES; do
 		for k in $knobs; do
 			[ "$k" = - ] || echo "$k" >$KNOB || exit 1
 			h0=$(hits)
@@ -49,7 +52,7 @@ measure() {
 # the kernel's caches, a one-off cost that would otherwise land in the first window.
 n=$reads
 reads=256
-for mode in uring poll psync uring16k; do
+for mode in $MODES; do
 	job /dev/nullb0 $mode || exit 1
 done
 reads=$n

@@ -8,6 +8,12 @@ N=0
 DEV=/dev/nvme0n1
 MNT=/mnt
 KNOB=/sys/kernel/iomap/simple_read
+# Where ext4 and XFS opt in through iomap_dio_read_simple() (Linux 7.3 on), the knob also
+# selects the kernel's C path ("c") and names the registered path "rust"; before, it is 0/1.
+case $(uname -r) in
+7.2.*) OPT_IN=0 KNOB_ON=1 ;;
+*) OPT_IN=1 KNOB_ON=rust ;;
+esac
 STATS=/sys/kernel/debug/iomap_simple_dio/stats
 MOD=/run/sdio/modules/iomap_simple_dio.ko
 CFG=/sys/kernel/config
@@ -165,4 +171,33 @@ same_trace() {
 	b=$(dio_trace "$@") || { echo "knob 1: $* failed"; return 1; }
 	[ -n "$a" ] && [ "$a" = "$b" ] ||
 		{ printf 'knob 0:\n%s\nknob 1:\n%s\n' "$a" "$b"; return 1; }
+}
+
+# iter_events CMD...: runs CMD and prints how many iomap_iter trace events it caused: the
+# generic path's mapping loop emits them, the simple paths (Rust and C) never do.
+iter_events() {
+	local t=/sys/kernel/tracing rc
+	echo 0 >$t/tracing_on
+	: >$t/trace
+	echo 1 >$t/events/iomap/iomap_iter/enable
+	echo 1 >$t/tracing_on
+	"$@" >/dev/null 2>&1
+	rc=$?
+	echo 0 >$t/tracing_on
+	echo 0 >$t/events/iomap/iomap_iter/enable
+	grep -c 'iomap_iter:' $t/trace
+	return $rc
+}
+
+# expect_path PATH HITS CMD...: CMD succeeds, the Rust path's hit counter grows by HITS,
+# and the read took PATH: "generic" (iomap_iter events) or "simple" (none: the Rust path
+# or the C path).
+expect_path() {
+	local path=$1 hits=$2 n
+	shift 2
+	n=$(expect_hits "$hits" iter_events "$@") || { echo "$n"; return 1; }
+	case $path in
+	generic) [ "$n" -gt 0 ] || { echo "no iomap_iter event: the generic path did not run"; return 1; } ;;
+	simple) [ "$n" = 0 ] || { echo "$n iomap_iter events: the generic path ran"; return 1; } ;;
+	esac
 }

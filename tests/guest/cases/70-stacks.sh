@@ -78,7 +78,7 @@ stk_engines() {
 }
 
 # stk_read STACK FS FILE ENGINE KIB KNOB: STK_COUNT random reads, checked byte for byte,
-# with the counters knob KNOB must leave: every read served once at 1, none at 0; never a
+# with the counters knob KNOB must leave: every read served once at 1, none at 0 or c; never a
 # read error, an EAGAIN or a file-system error event. KNOB "-": a kernel without the path
 # (upstream's), where only the reads are checked. Each case is a row of $STK_TSV.
 stk_read() {
@@ -126,7 +126,9 @@ if [ -z "${N+set}" ]; then
 fi
 STK_TSV=/run/sdio/out/stacks.tsv
 printf 'stack\tfs\tengine\tsize\tknob\tresult\thits\tread_errors\tfs_error\n' >$STK_TSV
+# Where ext4 and XFS opt in (7.3), the kernel's C path too: the knob's "c".
 STK_KNOBS="1 0"
+[ "$OPT_IN" = 1 ] && STK_KNOBS="1 c 0"
 [ -e $KNOB ] || STK_KNOBS=-
 mountpoint -q $CFG || mount -t configfs configfs $CFG
 for stack in linear flakey crypt raid1; do

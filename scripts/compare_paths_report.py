@@ -1,0 +1,179 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Report of make compare on one kernel: the generic, C and Rust paths side by side.
+
+The result directory holds one boot per build, read count and repeat,
+`<build>-<reads>-r<repeat>/`, each with `out/windows` (the points, in order: target, mode,
+knob, hits), `counts` (the plugin's windows) and `kallsyms`. Per point and repeat,
+instructions per read = (window at 3N reads - window at N reads) / 2N, kernel code only:
+what boot, fio's start-up and teardown cost cancels exactly. The scheduler's and the idle
+loop's functions (which move with the timing of completions under -icount, not with the
+path) are counted apart and left out of the totals. Each figure is the mean of the
+repeats, with its spread (max - min). Writes table.md, compare.csv and functions.txt.
+"""
+import argparse
+import csv
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compare_report import demangle, load_boot, per_function  # noqa: E402
+from profile_report import load_symbols  # noqa: E402
+
+MODES = [("uring", "io_uring QD 32, 4 KiB"), ("poll", "io_uring polled QD 32, 4 KiB"),
+         ("psync", "psync QD 1, 4 KiB"), ("uring8k", "io_uring QD 32, 8 KiB"),
+         ("uring16k", "io_uring QD 32, 16 KiB")]
+PATHS = [("0", "generic"), ("c", "C"), ("rust", "Rust")]
+SCHED_WORDS = ("sched", "task_fair", "__switch_to", "load_avg", "_entities", "update_curr",
+               "wake_up", "try_to_wake", "idle", "rq_clock", "enqueue_", "dequeue_",
+               "pick_", "set_next_task", "place_entity", "finish_task_switch", "resched",
+               "cpuidle", "default_idle", "poll_idle", "do_idle", "tick_nohz", "menu_")
+# What each path runs itself for a read it serves (see the table's text).
+BUFFER_HELPERS = ("bio_set_pages_dirty", "iov_iter_npages", "bio_iov_iter_get_pages",
+                  "iov_iter_extract_pages", "iov_iter_extract_bvecs")
+
+
+def is_sched(name):
+    return any(w in name for w in SCHED_WORDS)
+
+
+def is_rust_path(name):
+    return ("[iomap_simple_dio]" in name or "SimpleDio" in name
+            or name.startswith(("iomap_simple_dio_", "rust_helper_"))
+            or name in ("simple_end_io", "simple_work") + BUFFER_HELPERS)
+
+
+def is_c_path(name):
+    return (name.startswith(("__iomap_dio_read_simple", "iomap_dio_simple_"))
+            or name in ("bio_check_pages_dirty",) + BUFFER_HELPERS)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--reads", type=int, required=True)
+    ap.add_argument("--repeats", type=int, required=True)
+    ap.add_argument("--builds", default="m y")
+    ap.add_argument("--kernel", default="7.3")
+    ap.add_argument("--commit", default="?")
+    ap.add_argument("--command", default="make compare")
+    ap.add_argument("dir")
+    args = ap.parse_args()
+    n1, n3 = args.reads, 3 * args.reads
+    builds = args.builds.split()
+    reps = range(1, args.repeats + 1)
+    boots = {(b, r): (load_boot(f"{args.dir}/{b}-{n1}-r{r}"), load_boot(f"{args.dir}/{b}-{n3}-r{r}"))
+             for b in builds for r in reps}
+    syms = {b: load_symbols(f"{args.dir}/{b}-{n3}-r1/kallsyms") for b in builds}
+
+    def funcs(b, r, target, mode, knob):
+        """{function: instructions per read} of one point and repeat."""
+        lo, hi = boots[(b, r)]
+        fa = per_function(lo[(target, mode, knob)][1], syms[b])
+        fb = per_function(hi[(target, mode, knob)][1], syms[b])
+        return {k: (fb.get(k, 0) - fa.get(k, 0)) / (n3 - n1) for k in set(fa) | set(fb)}
+
+    cache = {}
+
+    def point(b, r, target, mode, knob):
+        """(total less scheduler, scheduler share, Rust path's own, C path's own, hits)."""
+        key = (b, r, target, mode, knob)
+        if key not in cache:
+            f = funcs(b, r, target, mode, knob)
+            sched = sum(v for k, v in f.items() if is_sched(k))
+            own = lambda pred: sum(v for k, v in f.items() if pred(k) or pred(demangle(k)))
+            cache[key] = (sum(f.values()) - sched, sched, own(is_rust_path), own(is_c_path),
+                          boots[(b, r)][1][(target, mode, knob)][2])
+        return cache[key]
+
+    def stat(vals):
+        return sum(vals) / len(vals), max(vals) - min(vals)
+
+    rows = []
+    for mode, _ in MODES:
+        for b in builds:
+            for knob, path in PATHS:
+                for target in ("ext4", "xfs"):
+                    fs_raw = [point(b, r, target, mode, knob)[0] - point(b, r, "raw", mode, knob)[0]
+                              for r in reps]
+                    sched = [point(b, r, target, mode, knob)[1] for r in reps]
+                    own = [point(b, r, target, mode, knob)[2 if path == "Rust" else 3] for r in reps]
+                    m, s = stat(fs_raw)
+                    rows.append(dict(build=b, path=path, knob=knob, target=target, mode=mode,
+                                     fs_minus_raw=m, spread=s, sched=stat(sched)[0],
+                                     path_own=stat(own)[0],
+                                     raw=stat([point(b, r, "raw", mode, knob)[0] for r in reps])[0],
+                                     hits=point(b, 1, target, mode, knob)[4]))
+
+    def get(b, path, target, mode):
+        return next(r for r in rows if (r["build"], r["path"], r["target"], r["mode"]) ==
+                    (b, path, target, mode))
+
+    for r in rows:
+        c = get(r["build"], "C", r["target"], r["mode"])
+        r["ratio_to_c"] = r["fs_minus_raw"] / c["fs_minus_raw"] if c["fs_minus_raw"] else None
+        # Ahead (or behind) only where the difference is larger than both spreads together.
+        d = c["fs_minus_raw"] - r["fs_minus_raw"]
+        r["verdict"] = ("ahead" if d > r["spread"] + c["spread"] else
+                        "behind" if -d > r["spread"] + c["spread"] else "within spread")
+    with open(f"{args.dir}/compare.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: (f"{v:.1f}" if isinstance(v, float) else v) for k, v in r.items()})
+
+    md = [f"# make compare: the generic, C and Rust paths in one Linux {args.kernel} kernel", "",
+          f"Commit: {args.commit}. Command: `{args.command}`.", "",
+          f"Exact guest-kernel instructions per O_DIRECT randread (QEMU TCG -icount, the "
+          f"insn-profile plugin), each the difference of a {n1}-read and a {n3}-read boot, "
+          f"{args.repeats} repeats of each; memory-backed null_blk, irqmode 2, completion_nsec 0; "
+          f"one vCPU. One kernel serves every path, chosen by /sys/kernel/iomap/simple_read "
+          f"(0: generic, c: the kernel's C path, rust: the module). *fs - raw* is the file "
+          f"system's cost over the raw block device in the same boot (what the paths exist to "
+          f"shrink), without the scheduler's and the idle loop's functions, which under "
+          f"-icount move with the timing of completions; *sched* is that share, apart. "
+          f"*±* is the spread (max - min) over the repeats; *ratio* is over the C path of the "
+          f"same build; *vs C* says ahead or behind only where the difference exceeds both "
+          f"spreads. *own* is what the path runs itself for a read (module, hook and helpers "
+          f"for Rust; `__iomap_dio_read_simple` and `iomap_dio_simple_*` for C; both with the "
+          f"buffer helpers they call: `bio_set_pages_dirty`, `iov_iter_npages`, "
+          f"`bio_iov_iter_get_pages`, `iov_iter_extract_*`), exact. Hits: the module's hit "
+          f"counter over the {n3}-read window.", ""]
+    for mode, title in MODES:
+        md += [f"## {title}", "",
+               "| build | path | ext4 - raw | ratio | vs C | own | sched | xfs - raw | ratio | vs C | own | sched | hits ext4/xfs |",
+               "|---|---|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---:|"]
+        for b in builds:
+            for knob, path in PATHS:
+                cells = []
+                for target in ("ext4", "xfs"):
+                    r = get(b, path, target, mode)
+                    own = f"{r['path_own']:,.0f}" if path != "generic" else "-"
+                    vs = "-" if path == "C" else r["verdict"]
+                    cells.append(f"{r['fs_minus_raw']:+,.0f} ± {r['spread']:,.0f} | "
+                                 f"{r['ratio_to_c']:.2f} | {vs} | {own} | {r['sched']:,.0f}")
+                e, x = get(b, path, "ext4", mode), get(b, path, "xfs", mode)
+                md.append(f"| {b} | {path} (`{knob}`) | {cells[0]} | {cells[1]} | {e['hits']}/{x['hits']} |")
+        raws = [get(b, "C", "ext4", mode)["raw"] for b in builds]
+        md += ["", "Raw device: " + ", ".join(f"{b} {v:,.0f}" for b, v in zip(builds, raws)) +
+               " instructions per read (less scheduler and idle).", ""]
+    open(f"{args.dir}/table.md", "w").write("\n".join(md) + "\n")
+
+    # Per function, ext4 io_uring QD 32, 4 KiB, build m: Rust against C (first repeat).
+    b = builds[0]
+    fr, fc = funcs(b, 1, "ext4", "uring", "rust"), funcs(b, 1, "ext4", "uring", "c")
+    keys = sorted(set(fr) | set(fc), key=lambda k: fr.get(k, 0) - fc.get(k, 0))
+    lines = [f"Kernel instructions per read by function, ext4, fio io_uring QD 32, 4 KiB, "
+             f"Linux {args.kernel} ({b}): the Rust path (knob rust) against the C path (knob c), "
+             f"one boot pair (repeat 1). Commit {args.commit}; `{args.command}`.", "",
+             f"{'rust':>9} {'c':>9} {'diff':>9}  function"]
+    lines.append(f"{sum(fr.values()):9.1f} {sum(fc.values()):9.1f} "
+                 f"{sum(fr.values()) - sum(fc.values()):+9.1f}  TOTAL (kernel)")
+    for k in keys:
+        a, c = fr.get(k, 0), fc.get(k, 0)
+        if abs(a) >= 0.5 or abs(c) >= 0.5:
+            lines.append(f"{a:9.1f} {c:9.1f} {a - c:+9.1f}  {demangle(k)}")
+    open(f"{args.dir}/functions.txt", "w").write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
