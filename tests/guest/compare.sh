@@ -5,9 +5,10 @@
 # point. The order of the windows is written to /run/sdio/out/windows, one line each:
 # "TARGET MODE KNOB HITS". Memory-backed null_blk (module parameters from the host):
 # /dev/nullb0 is read raw, /dev/nullb1 carries ext4, then XFS.
-# Arguments: KNOBS READS  (KNOBS: the knob values to measure, "0 c rust", "0 1", "1", or "-"
-# for a kernel without the knob)
-knobs=$1 reads=$2
+# Arguments: KNOBS READS [RAW_ONCE]  (KNOBS: the knob values to measure, "0 c rust", "0 1",
+# "1", or "-" for a kernel without the knob; RAW_ONCE 1: the raw device at the first only,
+# which the knob cannot touch)
+knobs=$1 reads=$2 raw_once=${3:-0}
 KNOB=/sys/kernel/iomap/simple_read
 STATS=/sys/kernel/debug/iomap_simple_dio/stats
 W=/run/sdio/out/windows
@@ -34,7 +35,9 @@ job() {
 # measure TARGET FILE: every mode at every knob, one window each.
 measure() {
 	for mode in $MODES; do
-		for k in $knobs; do
+		ks=$knobs
+		[ "$1" = raw ] && [ "$raw_once" = 1 ] && ks=${knobs%% *}
+		for k in $ks; do
 			[ "$k" = - ] || echo "$k" >$KNOB || exit 1
 			h0=$(hits)
 			sdio-mark
