@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A simple direct-I/O read path behind `iomap_dio_rw()`: the safe side of the hook in
-//! `fs/iomap/simple-dio-hook.c`.
+//! A simple direct-I/O read path: the safe side of the hook in `fs/iomap/simple-dio-hook.c`.
+//!
+//! The hook offers the path its reads from `iomap_dio_read_simple()`, where file systems opt
+//! in (`CONFIG_IOMAP_SIMPLE_DIO_OPT_IN`), or else from `iomap_dio_rw()`; either way the path
+//! sees the same request, with the caller's mapping operations.
 //!
 //! A path implements [`SimpleDioRead`] and registers with [`Registration`]. Each read comes
 //! to it as an [`OfferedRead`]: it may map the range ([`OfferedRead::map`], through a real

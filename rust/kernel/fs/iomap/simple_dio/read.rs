@@ -91,7 +91,7 @@ impl ReadState {
     }
 }
 
-/// A read offered to a simple path by `iomap_dio_rw()`, not mapped yet.
+/// A read offered to a simple path by the hook, not mapped yet.
 ///
 /// The path gets it by value and gives it up to map the read ([`OfferedRead::map`]) and then to
 /// submit it ([`MappedRead::submit`]), or drops it to decline or fail: once the read is
@@ -102,8 +102,9 @@ impl ReadState {
 ///
 /// # Invariants
 ///
-/// `kiocb`, `iter`, `inode`, `ops` and `state` are those of an `iomap_dio_rw()` read in
-/// progress, valid for `'a`; `sync_ret` points to the read trampoline's result slot; `D` is
+/// `kiocb`, `iter`, `inode`, `ops` and `state` are those of a read in progress (an
+/// `iomap_dio_rw()` call, or an `iomap_dio_read_simple()` call with `ops` on the hook's stack),
+/// valid for `'a`; `sync_ret` points to the read trampoline's result slot; `D` is
 /// the data type of the path whose trampoline created it.
 pub struct OfferedRead<'a, D> {
     pub(super) kiocb: Kiocb<'a, ()>,
@@ -147,7 +148,7 @@ impl<'a, D> OfferedRead<'a, D> {
         self.state.len == 0
     }
 
-    /// Returns the `iomap_dio_rw()` flags ([`dio_flags`]).
+    /// Returns the `iomap_dio_rw()` flags ([`dio_flags`]; none from `iomap_dio_read_simple()`).
     #[inline]
     pub fn dio_flags(&self) -> u32 {
         self.dio_flags

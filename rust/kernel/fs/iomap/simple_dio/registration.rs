@@ -24,9 +24,11 @@ use core::{
     mem::{offset_of, MaybeUninit},
 };
 
-/// A simple direct-I/O read path, registered behind `iomap_dio_rw()` with [`Registration`].
+/// A simple direct-I/O read path, registered with the hook with [`Registration`].
 ///
-/// The hook offers it every read without `dops` or `done_before`. The value registered is
+/// The hook offers it every read a file system offers through `iomap_dio_read_simple()`
+/// where file systems opt in, or else every `iomap_dio_rw()` read without `dops` or
+/// `done_before`. The value registered is
 /// the path's context, handed to each callback.
 pub trait SimpleDioRead: Send + Sync + Sized + 'static {
     /// The per-read data carried in front of each bio.
@@ -92,7 +94,8 @@ impl<T: SimpleDioRead> Vtable<T> {
     /// # Safety
     ///
     /// `data` must be the registered `T`, and the other arguments those of an
-    /// `iomap_dio_rw()` call in progress.
+    /// `iomap_dio_rw()` call in progress, or those the hook passes for an
+    /// `iomap_dio_read_simple()` call in progress (its `ops` valid for the call).
     unsafe extern "C" fn read(
         iocb: *mut bindings::kiocb,
         iter: *mut bindings::iov_iter,
@@ -128,7 +131,7 @@ impl<T: SimpleDioRead> Vtable<T> {
         private: *mut c_void,
         dio_flags: u32,
     ) -> Option<isize> {
-        // SAFETY: The hook passes the arguments of `iomap_dio_rw()`, valid for the call.
+        // SAFETY: The hook passes the arguments of the read (see `read`), valid for the call.
         // A write (`ITER_SOURCE`) is not ours: hand it back before wrapping the iterator.
         if unsafe { (*iter).data_source } != (bindings::ITER_DEST != 0) {
             return None;
