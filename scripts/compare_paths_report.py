@@ -128,7 +128,8 @@ def main():
         w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
         w.writeheader()
         for r in rows:
-            w.writerow({k: (f"{v:.1f}" if isinstance(v, float) else v) for k, v in r.items()})
+            w.writerow({k: (f"{v:.3f}" if k == "ratio_to_c" else f"{v:.1f}")
+                        if isinstance(v, float) else v for k, v in r.items()})
 
     md = [f"# make compare: the generic, C and Rust paths in one Linux {args.kernel} kernel", "",
           f"Commit: {args.commit}. Command: `{args.command}`.", "",
