@@ -7,9 +7,9 @@
 #                  ICOUNT=1 for the instruction-true A/B under QEMU -icount
 #   make profile   exact instructions per read, per function, knob 0 vs 1 (a QEMU
 #                  plugin counts them); PROFILE_* variables, see scripts/profile
-#   make compare   instructions per read against Linux 7.3's C path (upstream),
-#                  m and y builds, raw device, ext4, XFS; tables in docs/compare
-#   make fstests   fstests' direct-I/O tests on ext4 and XFS at knob 1 and 0 (not part
+#   make compare   instructions per read: on 7.3 the generic, C and Rust paths in one
+#                  kernel (m and y); LINUX=7.2 against Linux 7.3 as shipped; docs/compare
+#   make fstests   fstests' direct-I/O tests on ext4 and XFS at each knob setting (not part
 #                  of make test; tens of minutes); FSTESTS_* variables, see scripts/fstests
 #   make check     quality gates: checkpatch, rustfmt, clippy, W=1, patch series
 #   make series-test  both series, git am'd onto fresh trees, every step built y/m/n, kunit.py
