@@ -70,7 +70,8 @@ def main():
     print(f"Kernel: Linux {a.linux} + this series ({a.kernel}), QEMU TCG, 2 vCPUs, two emulated "
           "NVMe disks (test, scratch). Each test ran alone at each setting of "
           "/sys/kernel/iomap/simple_read; *hits* is the path's hit counter over the test at "
-          f"knob {on} (reads the simple path served); *warn* counts kernel log lines with "
+          f"knob {on} (reads the simple path served); *seconds* is the test's time at all "
+          "settings together; *warn* counts kernel log lines with "
           "WARNING/BUG/Oops/KASAN/Call Trace during it.\n")
     regressions = []
     totals = collections.Counter()
