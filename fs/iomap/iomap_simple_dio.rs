@@ -15,9 +15,9 @@ use kernel::{
     debugfs::{Dir, File},
     error::Error,
     fs::iomap::{
-        self, dio_flags,
+        dio_flags,
         simple_dio::{CompletedRead, DioBioSet, OfferedRead, Outcome, Registration, SimpleDioRead},
-        Iomap,
+        NotOneExtent,
     },
     percpu_stats::PerCpuStats,
     prelude::*,
@@ -158,39 +158,15 @@ fn check_request(r: &Request) -> Result<(), Stat> {
     Ok(())
 }
 
-/// What the mapping test needs to know of a mapping.
-struct Mapping {
-    kind: u16,
-    flags: u16,
-    covers: bool,
-    has_bdev: bool,
-}
-
-impl Mapping {
-    fn of(map: &Iomap<'_>, pos: i64, count: usize) -> Self {
-        Self {
-            kind: map.kind(),
-            flags: map.flags(),
-            covers: map.covers(pos, count as u64),
-            has_bdev: map.bdev().is_some(),
+impl From<NotOneExtent> for Stat {
+    /// The counter of a mapping one bio cannot read the whole read from.
+    fn from(why: NotOneExtent) -> Self {
+        match why {
+            NotOneExtent::NotMapped => Stat::NotMapped,
+            NotOneExtent::Partial => Stat::PartialMapping,
+            NotOneExtent::Integrity => Stat::Integrity,
         }
     }
-}
-
-/// Decides whether a mapping of the read can be read with one bio.
-// IOMAP_F_INTEGRITY is 0 without CONFIG_BLK_DEV_INTEGRITY: its test is then always false.
-#[allow(clippy::bad_bit_mask)]
-fn check_mapping(m: &Mapping) -> Result<(), Stat> {
-    if m.kind != iomap::IOMAP_MAPPED || !m.has_bdev {
-        return Err(Stat::NotMapped);
-    }
-    if !m.covers {
-        return Err(Stat::PartialMapping);
-    }
-    if m.flags & iomap::IOMAP_F_INTEGRITY != 0 {
-        return Err(Stat::Integrity);
-    }
-    Ok(())
 }
 
 /// Returns whether offset and length are multiples of `alignment` (a power of two).
@@ -293,24 +269,21 @@ impl SimpleDioRead for SimpleDioPath {
 
         req.write_and_wait().map_err(|e| self.count_again(e))?;
         let mut req = req.map().map_err(|e| self.count_again(e))?;
-        let map = req.iomap();
-        if let Err(why) = check_mapping(&Mapping::of(&map, pos, count)) {
-            return Ok(Outcome::Declined(why));
-        }
-        let Some(bdev) = map.bdev() else {
-            return Ok(Outcome::Declined(Stat::NotMapped));
+        let extent = match req.extent() {
+            Ok(extent) => extent,
+            Err(why) => return Ok(Outcome::Declined(why.into())),
         };
         let alignment = if alignment_fsblock {
             block_size
         } else {
-            bdev.logical_block_size()
+            extent.bdev().logical_block_size()
         };
         if !is_aligned(pos, count, alignment) {
             self.stats.count(Stat::Unaligned);
             return Err(EINVAL);
         }
 
-        let bio = req
+        let bio = extent
             .alloc_bio(&self.bioset, ())
             .map_err(|e| self.count_again(e))?;
         let pinned = req.pin_pages(bio, alignment - 1).inspect_err(|&e| {

@@ -144,11 +144,48 @@ impl<'b> Iomap<'b> {
         // SAFETY: The block device is valid for `'b` (type invariant).
         NonNull::new(self.map.bdev).map(|b| unsafe { BlockDevice::from_raw(b.as_ptr()) })
     }
+
+    /// Returns the block device to read `[pos, pos + len)` from with one bio, or why it cannot
+    /// be.
+    ///
+    /// One bio reads the range only from one written extent ([`IOMAP_MAPPED`]) on a block
+    /// device, without integrity metadata, that covers all of it: anything else (a hole, an
+    /// unwritten extent, inline data, another extent further on) holds other bytes than the
+    /// device does there.
+    // IOMAP_F_INTEGRITY is 0 without CONFIG_BLK_DEV_INTEGRITY: its test is then always false.
+    #[allow(clippy::bad_bit_mask)]
+    #[inline]
+    pub fn one_extent(&self, pos: i64, len: u64) -> Result<&'b BlockDevice, NotOneExtent> {
+        let bdev = match self.bdev() {
+            Some(bdev) if self.kind() == IOMAP_MAPPED => bdev,
+            _ => return Err(NotOneExtent::NotMapped),
+        };
+        if !self.covers(pos, len) {
+            return Err(NotOneExtent::Partial);
+        }
+        if self.flags() & IOMAP_F_INTEGRITY != 0 {
+            return Err(NotOneExtent::Integrity);
+        }
+        Ok(bdev)
+    }
+}
+
+/// Why one bio cannot read a range of a mapping ([`Iomap::one_extent`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotOneExtent {
+    /// Not a written extent on a block device: a hole, an unwritten or delayed extent, inline
+    /// data, ...
+    NotMapped,
+    /// The extent ends before the range does.
+    Partial,
+    /// The extent carries integrity metadata ([`IOMAP_F_INTEGRITY`]).
+    Integrity,
 }
 
 #[macros::kunit_tests(rust_kernel_fs_iomap)]
 mod tests {
     use super::*;
+    use crate::prelude::*;
 
     /// Returns a mapping of `length` bytes at file offset `offset`, device byte `addr`.
     fn mapping(offset: i64, length: u64, addr: u64) -> bindings::iomap {
@@ -183,6 +220,58 @@ mod tests {
         let m = mapping(i64::MIN, u64::MAX, 0);
         let map = Iomap { map: &m };
         assert!(!map.covers(i64::MAX, 1));
+    }
+
+    /// `Iomap::one_extent`: the device of a written extent over the range, and each reason
+    /// why not, in the order it tests them.
+    #[test]
+    fn iomap_one_extent() -> Result {
+        // SAFETY: All-zero is a valid `struct block_device` to point at; nothing reads it.
+        let bdev: KBox<bindings::block_device> =
+            KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?;
+        let bdev_ptr = core::ptr::from_ref::<bindings::block_device>(&bdev).cast_mut();
+        let extent = |kind: u32, flags: u32, with_bdev: bool| {
+            let mut m = mapping(8192, 8192, 0);
+            m.type_ = kind as u16;
+            m.flags = flags as u16;
+            if with_bdev {
+                m.bdev = bdev_ptr;
+            }
+            m
+        };
+        let one = |m: &bindings::iomap, pos: i64, len: u64| {
+            Iomap { map: m }
+                .one_extent(pos, len)
+                .map(|b| core::ptr::from_ref(b).cast::<bindings::block_device>())
+        };
+        let m = extent(bindings::IOMAP_MAPPED, 0, true);
+        assert_eq!(one(&m, 8192, 8192), Ok(bdev_ptr.cast_const()));
+        assert_eq!(one(&m, 12288, 4096), Ok(bdev_ptr.cast_const()));
+        assert_eq!(one(&m, 12288, 8192), Err(NotOneExtent::Partial));
+        assert_eq!(one(&m, 4096, 4096), Err(NotOneExtent::Partial));
+        for kind in [
+            bindings::IOMAP_HOLE,
+            bindings::IOMAP_DELALLOC,
+            bindings::IOMAP_UNWRITTEN,
+            bindings::IOMAP_INLINE,
+        ] {
+            let m = extent(kind, 0, true);
+            assert_eq!(one(&m, 8192, 4096), Err(NotOneExtent::NotMapped));
+        }
+        let m = extent(bindings::IOMAP_MAPPED, 0, false);
+        assert_eq!(one(&m, 8192, 4096), Err(NotOneExtent::NotMapped));
+        // Not a written extent comes before not covering, which comes before integrity.
+        let m = extent(bindings::IOMAP_HOLE, bindings::IOMAP_F_INTEGRITY, true);
+        assert_eq!(one(&m, 4096, 4096), Err(NotOneExtent::NotMapped));
+        // Other mapping flags (shared, merged, ...) do not matter to a read.
+        let m = extent(bindings::IOMAP_MAPPED, bindings::IOMAP_F_SHARED, true);
+        assert_eq!(one(&m, 8192, 4096), Ok(bdev_ptr.cast_const()));
+        if IOMAP_F_INTEGRITY != 0 {
+            let m = extent(bindings::IOMAP_MAPPED, bindings::IOMAP_F_INTEGRITY, true);
+            assert_eq!(one(&m, 8192, 4096), Err(NotOneExtent::Integrity));
+            assert_eq!(one(&m, 4096, 4096), Err(NotOneExtent::Partial));
+        }
+        Ok(())
     }
 
     /// `Iomap::sector` is `iomap_sector()`: the device byte of `pos`, in 512-byte sectors.

@@ -8,16 +8,17 @@
 //!
 //! A path implements [`SimpleDioRead`] and registers with [`Registration`]. Each read comes
 //! to it as an [`OfferedRead`]: it may map the range ([`OfferedRead::map`], through a real
-//! `struct iomap_iter`, as `iomap_iter()` would), allocate one bio
-//! ([`MappedRead::alloc_bio`]), fill it with the whole buffer ([`MappedRead::pin_pages`])
-//! and submit it ([`MappedRead::submit`]), or decline. The rules a read must follow to end
-//! as the generic path would end it are kept here, not by the path: the `->iomap_end` call,
-//! `inode_dio_begin`/`inode_dio_end`, giving the iterator back untouched on a decline, the
-//! result (taken from the bio, never from the path), the completion of the kiocb (exactly
-//! once, by this module: a path only looks at a [`CompletedRead`]), dirtying user pages
-//! again, the fserror reports, polling and the trace events. A path's only proof that it
-//! served a read is the [`Served`] that submitting it returned, branded with the read's
-//! lifetime.
+//! `struct iomap_iter`, as `iomap_iter()` would), find the mapping one extent over the whole
+//! read ([`MappedRead::extent`]), allocate its one bio ([`Extent::alloc_bio`]), fill it with
+//! the whole buffer ([`MappedRead::pin_pages`]) and submit it ([`MappedRead::submit`]), or
+//! decline. The rules a read must follow to end as the generic path would end it are kept
+//! here, not by the path: what one bio can read (one written extent over the whole read,
+//! which is the only way to a bio), the `->iomap_end` call, `inode_dio_begin`/`inode_dio_end`,
+//! giving the iterator back untouched on a decline, the result (taken from the bio, never from
+//! the path), the completion of the kiocb (exactly once, by this module: a path only looks at
+//! a [`CompletedRead`]), dirtying user pages again, the fserror reports, polling and the trace
+//! events. A path's only proof that it served a read is the [`Served`] that submitting it
+//! returned, branded with the read's lifetime.
 //!
 //! What safe code can still do is leak: `mem::forget` of a [`ReadBio`] or [`FilledBio`]
 //! leaks its bio and the pages pinned into it, as forgetting any owner leaks what it owns.
@@ -57,7 +58,10 @@
 //!
 //!     fn read<'a>(&'a self, req: OfferedRead<'a, ()>) -> Result<Outcome<'a, ()>> {
 //!         let mut req = req.map()?;
-//!         let bio = req.alloc_bio(&self.bioset, ())?;
+//!         let Ok(extent) = req.extent() else {
+//!             return Ok(Outcome::Declined(()));
+//!         };
+//!         let bio = extent.alloc_bio(&self.bioset, ())?;
 //!         match req.pin_pages(bio, 511)? {
 //!             Some(bio) => Ok(Outcome::Served(req.submit(bio))),
 //!             None => Ok(Outcome::Declined(())),
@@ -81,6 +85,6 @@ mod tests;
 pub use self::{
     bio::{DioBioSet, FilledBio, InFlight, ReadBio},
     completion::CompletedRead,
-    read::{MappedRead, OfferedRead, Outcome, Served},
+    read::{Extent, MappedRead, OfferedRead, Outcome, Served},
     registration::{Registration, SimpleDioRead},
 };

@@ -11,7 +11,7 @@ use crate::{
 use core::{cell::Cell, marker::PhantomData, ptr::NonNull};
 
 #[cfg(doc)]
-use super::{MappedRead, Served};
+use super::{Extent, MappedRead, Served};
 
 /// The state of a read in flight, in the front pad of its bio: this module's part and the
 /// path's `D`.
@@ -50,7 +50,7 @@ unsafe impl<D: Send> Send for InFlight<D> {}
 /// A bio set for a simple path whose per-request data is `D`.
 pub type DioBioSet<D> = BioSet<InFlight<D>>;
 
-/// A bio for read `'a`, from [`MappedRead::alloc_bio`], not submitted yet.
+/// A bio for read `'a`, from [`Extent::alloc_bio`], not submitted yet.
 ///
 /// Invariant in `'a`, the lifetime of the one read it was made for (as [`Served`] is): a bio
 /// filled for one read can be neither kept for nor submitted by another, whose kiocb, inode

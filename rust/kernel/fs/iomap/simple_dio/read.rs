@@ -11,11 +11,12 @@ use super::{
 };
 use crate::{
     bindings,
+    block::bio::BlockDevice,
     error::{code::*, to_result, Error, Result},
     ffi::c_void,
     fs::{
         inode::Inode,
-        iomap::{Iomap, IomapOps},
+        iomap::{Iomap, IomapOps, NotOneExtent},
         Kiocb,
     },
     iov::IovIterDest,
@@ -277,65 +278,20 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
         unsafe { Iomap::from_raw(&it.iomap) }
     }
 
-    /// Allocates the read's bio from `set`, carrying `data`.
-    ///
-    /// The bio goes to the mapping's device, at the sector of the read's position, with the
-    /// kiocb's priority and room for the buffer's pages; for an `IOCB_NOWAIT` read the
-    /// allocation does not sleep (`EAGAIN` if it would). No `REQ_NOWAIT`: see the module
-    /// documentation. Fails with `ENOTBLK` (the generic path then reads it) unless one written
-    /// extent with a block device and no integrity metadata covers the whole read.
+    /// Returns the mapping as one extent one bio can read the whole read from, or why it is
+    /// not ([`Iomap::one_extent`]): the only way to the read's bio.
     // Once per read, from one caller: inlined, not a call in the path.
     #[inline(always)]
-    pub fn alloc_bio(&self, set: &'a DioBioSet<D>, data: D) -> Result<ReadBio<'a, D>> {
-        let req = &self.req;
+    pub fn extent(&self) -> Result<Extent<'_, 'a, D>, NotOneExtent> {
         let map = self.iomap();
-        // Only a written extent that covers the whole read can be read with one bio; anything
-        // else (a hole, unwritten or inline data, another extent) would return the wrong bytes:
-        // `ENOTBLK`, which declines it to the generic path.
-        #[allow(clippy::bad_bit_mask)] // IOMAP_F_INTEGRITY is 0 without BLK_DEV_INTEGRITY.
-        if map.kind() != super::super::IOMAP_MAPPED
-            || !map.covers(req.pos(), req.state.len as u64)
-            || map.flags() & super::super::IOMAP_F_INTEGRITY != 0
-        {
-            return Err(ENOTBLK);
-        }
-        let bdev = map.bdev().ok_or(ENOTBLK)?;
-        let nowait = req.nowait();
-        let gfp = if nowait { GFP_NOWAIT } else { GFP_KERNEL };
-        // `bio_iov_vecs_to_alloc()`: a bvec iterator's pages are used in place, without
-        // vectors of the bio's own; `iov_iter_npages()` counts the pages of the others.
-        let nr_vecs = if let Some((start, count)) = req.iter.ubuf() {
-            // What `iov_iter_npages()` computes for a single user buffer (`read()`, io_uring):
-            // the pages it spans. Inline, where the call cost more than the sum.
-            let span = if count == 0 {
-                0
-            } else {
-                (start % PAGE_SIZE).saturating_add(count)
-            };
-            // At most `BIO_MAX_VECS`: the cast is lossless.
-            span.div_ceil(PAGE_SIZE)
-                .min(bindings::BIO_MAX_VECS as usize) as i32
-        } else if req.iter.is_bvec() {
-            0
-        } else {
-            req.iter.npages(bindings::BIO_MAX_VECS as i32)
-        };
-        // In `0..=BIO_MAX_VECS`; anything else would fit no bio, and the allocation would fail.
-        let nr_vecs = u16::try_from(nr_vecs).unwrap_or(u16::MAX);
-        let dio = InFlight {
-            kiocb: NonNull::new(req.kiocb.as_raw()).ok_or(EINVAL)?,
-            inode: NonNull::new(req.inode.as_raw()).ok_or(EINVAL)?,
-            sync_ret: core::ptr::null(),
-            len: 0,
-            polled: false,
-            user_backed: req.user_backed(),
-            work: Opaque::uninit(),
-            data,
-        };
-        let mut bio = set.alloc_read(bdev, nr_vecs, gfp, dio)?;
-        bio.set_sector(map.sector(req.pos()));
-        bio.set_ioprio(req.kiocb.ki_ioprio());
-        Ok(ReadBio(bio, PhantomData))
+        let pos = self.req.pos();
+        let bdev = map.one_extent(pos, self.req.state.len as u64)?;
+        // INVARIANT: `one_extent` found that one bio reads the whole read from `bdev`.
+        Ok(Extent {
+            read: self,
+            bdev,
+            sector: map.sector(pos),
+        })
     }
 
     /// Pins the whole buffer into `bio`; every segment length must satisfy `len_align_mask`.
@@ -353,8 +309,8 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
     ) -> Result<Option<FilledBio<'a, D>>> {
         let req = &mut self.req;
         // SAFETY: The buffer of a direct-I/O read in progress stays valid until the read
-        // completes, and the bio is submitted for this read or dropped before. `alloc_bio`
-        // gave the bio the mapping's device, the file system's, which stays valid while a
+        // completes, and the bio is submitted for this read or dropped before.
+        // `Extent::alloc_bio` gave the bio the mapping's device, the file system's, which stays valid while a
         // read of one of its files is in progress (the caller holds the file open).
         unsafe { bio.0.add_iter_pages(req.iter, len_align_mask) }?;
         let got = bio.size() as usize;
@@ -449,5 +405,74 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
             result: None,
             _read: PhantomData,
         }
+    }
+}
+
+/// The mapping of a mapped read, found to be one extent that one bio reads the whole read
+/// from ([`MappedRead::extent`]).
+///
+/// # Invariants
+///
+/// `bdev` is the block device of `read`'s mapping, which is one written extent without
+/// integrity metadata over the whole read; `sector` is where the read starts on it.
+pub struct Extent<'r, 'a, D> {
+    read: &'r MappedRead<'a, D>,
+    bdev: &'r BlockDevice,
+    sector: u64,
+}
+
+impl<'r, 'a, D: Send + 'static> Extent<'r, 'a, D> {
+    /// Returns the block device the read's bio goes to.
+    #[inline]
+    pub fn bdev(&self) -> &'r BlockDevice {
+        self.bdev
+    }
+
+    /// Allocates the read's bio from `set`, carrying `data`.
+    ///
+    /// The bio goes to the extent's device, at the sector of the read's position, with the
+    /// kiocb's priority and room for the buffer's pages; for an `IOCB_NOWAIT` read the
+    /// allocation does not sleep (`EAGAIN` if it would). No `REQ_NOWAIT`: see the module
+    /// documentation.
+    // Once per read, from one caller: inlined, not a call in the path.
+    #[inline(always)]
+    pub fn alloc_bio(self, set: &'a DioBioSet<D>, data: D) -> Result<ReadBio<'a, D>> {
+        let req = &self.read.req;
+        let nowait = req.nowait();
+        let gfp = if nowait { GFP_NOWAIT } else { GFP_KERNEL };
+        // `bio_iov_vecs_to_alloc()`: a bvec iterator's pages are used in place, without
+        // vectors of the bio's own; `iov_iter_npages()` counts the pages of the others.
+        let nr_vecs = if let Some((start, count)) = req.iter.ubuf() {
+            // What `iov_iter_npages()` computes for a single user buffer (`read()`, io_uring):
+            // the pages it spans. Inline, where the call cost more than the sum.
+            let span = if count == 0 {
+                0
+            } else {
+                (start % PAGE_SIZE).saturating_add(count)
+            };
+            // At most `BIO_MAX_VECS`: the cast is lossless.
+            span.div_ceil(PAGE_SIZE)
+                .min(bindings::BIO_MAX_VECS as usize) as i32
+        } else if req.iter.is_bvec() {
+            0
+        } else {
+            req.iter.npages(bindings::BIO_MAX_VECS as i32)
+        };
+        // In `0..=BIO_MAX_VECS`; anything else would fit no bio, and the allocation would fail.
+        let nr_vecs = u16::try_from(nr_vecs).unwrap_or(u16::MAX);
+        let dio = InFlight {
+            kiocb: NonNull::new(req.kiocb.as_raw()).ok_or(EINVAL)?,
+            inode: NonNull::new(req.inode.as_raw()).ok_or(EINVAL)?,
+            sync_ret: core::ptr::null(),
+            len: 0,
+            polled: false,
+            user_backed: req.user_backed(),
+            work: Opaque::uninit(),
+            data,
+        };
+        let mut bio = set.alloc_read(self.bdev, nr_vecs, gfp, dio)?;
+        bio.set_sector(self.sector);
+        bio.set_ioprio(req.kiocb.ki_ioprio());
+        Ok(ReadBio(bio, PhantomData))
     }
 }
