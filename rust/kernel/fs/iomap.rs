@@ -120,13 +120,11 @@ impl<'b> Iomap<'b> {
     pub fn covers(&self, pos: i64, len: u64) -> bool {
         // Without 128-bit arithmetic: `pos` lies `skip` bytes into the mapping (exact in a
         // `u64` when `pos` is not before it), which has `length - skip` bytes left from there.
+        // Without short-circuits: one branch for the caller, not one per condition.
         let skip = pos.wrapping_sub(self.map.offset) as u64;
-        pos >= self.map.offset
-            && self
-                .map
-                .length
-                .checked_sub(skip)
-                .is_some_and(|left| left >= len)
+        (pos >= self.map.offset)
+            & (skip <= self.map.length)
+            & (self.map.length.wrapping_sub(skip) >= len)
     }
 
     /// Returns the device sector where file offset `pos` lives (`iomap_sector`).
@@ -156,17 +154,17 @@ impl<'b> Iomap<'b> {
     #[allow(clippy::bad_bit_mask)]
     #[inline]
     pub fn one_extent(&self, pos: i64, len: u64) -> Result<&'b BlockDevice, NotOneExtent> {
-        let bdev = match self.bdev() {
-            Some(bdev) if self.kind() == IOMAP_MAPPED => bdev,
-            _ => return Err(NotOneExtent::NotMapped),
-        };
-        if !self.covers(pos, len) {
-            return Err(NotOneExtent::Partial);
+        // All three tests, then one branch: a read served takes no branch per condition.
+        let bdev = self.bdev();
+        let mapped = bdev.is_some() & (self.kind() == IOMAP_MAPPED);
+        let covers = self.covers(pos, len);
+        let integrity = self.flags() & IOMAP_F_INTEGRITY != 0;
+        match bdev {
+            Some(bdev) if mapped & covers & !integrity => Ok(bdev),
+            _ if !mapped => Err(NotOneExtent::NotMapped),
+            _ if !covers => Err(NotOneExtent::Partial),
+            _ => Err(NotOneExtent::Integrity),
         }
-        if self.flags() & IOMAP_F_INTEGRITY != 0 {
-            return Err(NotOneExtent::Integrity);
-        }
-        Ok(bdev)
     }
 }
 
