@@ -116,6 +116,8 @@ impl<'b> Iomap<'b> {
     }
 
     /// Returns whether the mapping covers all of `[pos, pos + len)`.
+    // Bitwise on purpose: see below.
+    #[expect(clippy::needless_bitwise_bool)]
     #[inline]
     pub fn covers(&self, pos: i64, len: u64) -> bool {
         // Without 128-bit arithmetic: `pos` lies `skip` bytes into the mapping (exact in a
@@ -152,6 +154,8 @@ impl<'b> Iomap<'b> {
     /// device does there.
     // IOMAP_F_INTEGRITY is 0 without CONFIG_BLK_DEV_INTEGRITY: its test is then always false.
     #[allow(clippy::bad_bit_mask)]
+    // Bitwise on purpose: see below.
+    #[expect(clippy::needless_bitwise_bool)]
     #[inline]
     pub fn one_extent(&self, pos: i64, len: u64) -> Result<&'b BlockDevice, NotOneExtent> {
         // All three tests, then one branch: a read served takes no branch per condition.

@@ -310,8 +310,9 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
         let req = &mut self.req;
         // SAFETY: The buffer of a direct-I/O read in progress stays valid until the read
         // completes, and the bio is submitted for this read or dropped before.
-        // `Extent::alloc_bio` gave the bio the mapping's device, the file system's, which stays valid while a
-        // read of one of its files is in progress (the caller holds the file open).
+        // `Extent::alloc_bio` gave the bio the mapping's device, the file system's, which
+        // stays valid while a read of one of its files is in progress (the caller holds the
+        // file open).
         unsafe { bio.0.add_iter_pages(req.iter, len_align_mask) }?;
         let got = bio.size() as usize;
         if got != req.state.len || got == 0 {
