@@ -53,22 +53,14 @@ def is_c_path_itself(name):
     return name.startswith(("__iomap_dio_read_simple", "iomap_dio_simple_"))
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--reads", type=int, required=True)
-    ap.add_argument("--repeats", type=int, required=True)
-    ap.add_argument("--builds", default="m y")
-    ap.add_argument("--kernel", default="7.3")
-    ap.add_argument("--commit", default="?")
-    ap.add_argument("--command", default="make compare")
-    ap.add_argument("dir")
-    args = ap.parse_args()
-    n1, n3 = args.reads, 3 * args.reads
-    builds = args.builds.split()
-    reps = range(1, args.repeats + 1)
-    boots = {(b, r): (load_boot(f"{args.dir}/{b}-{n1}-r{r}"), load_boot(f"{args.dir}/{b}-{n3}-r{r}"))
+def measure(d, n1, repeats, builds):
+    """Rows of one result directory (one per build, path, target and mode), and its
+    per-function figures: funcs(build, repeat, target, mode, knob)."""
+    n3 = 3 * n1
+    reps = range(1, repeats + 1)
+    boots = {(b, r): (load_boot(f"{d}/{b}-{n1}-r{r}"), load_boot(f"{d}/{b}-{n3}-r{r}"))
              for b in builds for r in reps}
-    syms = {b: load_symbols(f"{args.dir}/{b}-{n3}-r1/kallsyms") for b in builds}
+    syms = {b: load_symbols(f"{d}/{b}-{n3}-r1/kallsyms") for b in builds}
 
     def funcs(b, r, target, mode, knob):
         """{function: instructions per read} of one point and repeat."""
@@ -121,9 +113,59 @@ def main():
         c = get(r["build"], "C", r["target"], r["mode"])
         r["ratio_to_c"] = r["fs_minus_raw"] / c["fs_minus_raw"] if c["fs_minus_raw"] else None
         # Ahead (or behind) only where the difference is larger than both spreads together.
-        d = c["fs_minus_raw"] - r["fs_minus_raw"]
-        r["verdict"] = ("ahead" if d > r["spread"] + c["spread"] else
-                        "behind" if -d > r["spread"] + c["spread"] else "within spread")
+        lead = c["fs_minus_raw"] - r["fs_minus_raw"]
+        r["verdict"] = ("ahead" if lead > r["spread"] + c["spread"] else
+                        "behind" if -lead > r["spread"] + c["spread"] else "within spread")
+    return rows, funcs
+
+
+def before_after(base_rows, get, builds, base_commit, commit):
+    """The table.md section of the base commit against this one, mode by mode."""
+    def base(b, path, target, mode):
+        return next(r for r in base_rows if (r["build"], r["path"], r["target"], r["mode"]) ==
+                    (b, path, target, mode))
+
+    md = [f"## Before and after: {base_commit} -> {commit}", "",
+          f"The same points of commit {base_commit}, whose kernels booted in turn with this "
+          f"commit's, boot by boot (`COMPARE_BASE`): the Rust path's *fs - raw* and its ratio "
+          f"to the C path of the same kernel, then *own*, each before -> after. The ratio moves "
+          f"with the noise of both paths' *fs - raw*; *own* is exact.", "",
+          "| point | build | ext4 Rust | ext4 C | ratio | own | xfs Rust | xfs C | ratio | own |",
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for mode, title in MODES:
+        for b in builds:
+            cells = []
+            for target in ("ext4", "xfs"):
+                rb, ra = base(b, "Rust", target, mode), get(b, "Rust", target, mode)
+                cb, ca = base(b, "C", target, mode), get(b, "C", target, mode)
+                cells.append(f"{rb['fs_minus_raw']:,.0f} -> {ra['fs_minus_raw']:,.0f} | "
+                             f"{cb['fs_minus_raw']:,.0f} -> {ca['fs_minus_raw']:,.0f} | "
+                             f"{rb['ratio_to_c']:.3f} -> {ra['ratio_to_c']:.3f} | "
+                             f"{rb['path_own']:,.0f} -> {ra['path_own']:,.0f}")
+            md.append(f"| {title} | {b} | {cells[0]} | {cells[1]} |")
+    return md + [""]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--reads", type=int, required=True)
+    ap.add_argument("--repeats", type=int, required=True)
+    ap.add_argument("--builds", default="m y")
+    ap.add_argument("--kernel", default="7.3")
+    ap.add_argument("--commit", default="?")
+    ap.add_argument("--command", default="make compare")
+    ap.add_argument("--base", help="the result directory of the base commit (before/after)")
+    ap.add_argument("--base-commit", default="?")
+    ap.add_argument("dir")
+    args = ap.parse_args()
+    n1, n3 = args.reads, 3 * args.reads
+    builds = args.builds.split()
+    rows, funcs = measure(args.dir, n1, args.repeats, builds)
+
+    def get(b, path, target, mode, rows=rows):
+        return next(r for r in rows if (r["build"], r["path"], r["target"], r["mode"]) ==
+                    (b, path, target, mode))
+
     with open(f"{args.dir}/compare.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
         w.writeheader()
@@ -167,6 +209,9 @@ def main():
         raws = [get(b, "C", "ext4", mode)["raw"] for b in builds]
         md += ["", "Raw device: " + ", ".join(f"{b} {v:,.0f}" for b, v in zip(builds, raws)) +
                " instructions per read (less scheduler and idle).", ""]
+    if args.base:
+        md += before_after(measure(args.base, n1, args.repeats, builds)[0], get, builds,
+                           args.base_commit, args.commit)
     open(f"{args.dir}/table.md", "w").write("\n".join(md) + "\n")
 
     # Per function, ext4 io_uring QD 32, 4 KiB, build m: Rust against C (first repeat).
