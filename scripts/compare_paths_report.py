@@ -53,6 +53,12 @@ def is_c_path_itself(name):
     return name.startswith(("__iomap_dio_read_simple", "iomap_dio_simple_"))
 
 
+def row(rows, build, path, target, mode):
+    """The row of one build, path, target and mode."""
+    return next(r for r in rows if (r["build"], r["path"], r["target"], r["mode"]) ==
+                (build, path, target, mode))
+
+
 def measure(d, n1, repeats, builds):
     """Rows of one result directory (one per build, path, target and mode), and its
     per-function figures: funcs(build, repeat, target, mode, knob)."""
@@ -105,12 +111,8 @@ def measure(d, n1, repeats, builds):
                                      raw=stat([point(b, r, "raw", mode, "0")[0] for r in reps])[0],
                                      hits=point(b, 1, target, mode, knob)[4]))
 
-    def get(b, path, target, mode):
-        return next(r for r in rows if (r["build"], r["path"], r["target"], r["mode"]) ==
-                    (b, path, target, mode))
-
     for r in rows:
-        c = get(r["build"], "C", r["target"], r["mode"])
+        c = row(rows, r["build"], "C", r["target"], r["mode"])
         r["ratio_to_c"] = r["fs_minus_raw"] / c["fs_minus_raw"] if c["fs_minus_raw"] else None
         # Ahead (or behind) only where the difference is larger than both spreads together.
         lead = c["fs_minus_raw"] - r["fs_minus_raw"]
@@ -119,12 +121,8 @@ def measure(d, n1, repeats, builds):
     return rows, funcs
 
 
-def before_after(base_rows, get, builds, base_commit, commit):
+def before_after(base_rows, rows, builds, base_commit, commit):
     """The table.md section of the base commit against this one, mode by mode."""
-    def base(b, path, target, mode):
-        return next(r for r in base_rows if (r["build"], r["path"], r["target"], r["mode"]) ==
-                    (b, path, target, mode))
-
     md = [f"## Before and after: {base_commit} -> {commit}", "",
           f"The same points of commit {base_commit}, whose kernels booted in turn with this "
           f"commit's, boot by boot (`COMPARE_BASE`): the Rust path's *fs - raw* and its ratio "
@@ -136,8 +134,8 @@ def before_after(base_rows, get, builds, base_commit, commit):
         for b in builds:
             cells = []
             for target in ("ext4", "xfs"):
-                rb, ra = base(b, "Rust", target, mode), get(b, "Rust", target, mode)
-                cb, ca = base(b, "C", target, mode), get(b, "C", target, mode)
+                rb, ra = row(base_rows, b, "Rust", target, mode), row(rows, b, "Rust", target, mode)
+                cb, ca = row(base_rows, b, "C", target, mode), row(rows, b, "C", target, mode)
                 cells.append(f"{rb['fs_minus_raw']:,.0f} -> {ra['fs_minus_raw']:,.0f} | "
                              f"{cb['fs_minus_raw']:,.0f} -> {ca['fs_minus_raw']:,.0f} | "
                              f"{rb['ratio_to_c']:.3f} -> {ra['ratio_to_c']:.3f} | "
@@ -162,9 +160,8 @@ def main():
     builds = args.builds.split()
     rows, funcs = measure(args.dir, n1, args.repeats, builds)
 
-    def get(b, path, target, mode, rows=rows):
-        return next(r for r in rows if (r["build"], r["path"], r["target"], r["mode"]) ==
-                    (b, path, target, mode))
+    def get(b, path, target, mode):
+        return row(rows, b, path, target, mode)
 
     with open(f"{args.dir}/compare.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
@@ -210,7 +207,7 @@ def main():
         md += ["", "Raw device: " + ", ".join(f"{b} {v:,.0f}" for b, v in zip(builds, raws)) +
                " instructions per read (less scheduler and idle).", ""]
     if args.base:
-        md += before_after(measure(args.base, n1, args.repeats, builds)[0], get, builds,
+        md += before_after(measure(args.base, n1, args.repeats, builds)[0], rows, builds,
                            args.base_commit, args.commit)
     open(f"{args.dir}/table.md", "w").write("\n".join(md) + "\n")
 
