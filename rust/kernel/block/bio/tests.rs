@@ -5,7 +5,7 @@
 #[macros::kunit_tests(rust_kernel_block_bio)]
 mod suite {
     use super::super::{Bio, BioSet};
-    use crate::{bindings, error::code::*, prelude::*};
+    use crate::{bindings, prelude::*};
     use core::sync::atomic::{AtomicUsize, Ordering};
 
     /// Drops of [`Pad`] values, to see that a bio drops its data exactly once.

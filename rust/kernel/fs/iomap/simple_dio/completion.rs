@@ -5,7 +5,7 @@
 use super::bio::InFlight;
 #[cfg(doc)]
 use super::{MappedRead, SimpleDioRead};
-use crate::{bindings, block::bio::Bio, error::code::*, fs::inode::Inode, prelude::*};
+use crate::{bindings, block::bio::Bio, fs::inode::Inode, prelude::*};
 
 /// A submitted read whose bio is done, as [`SimpleDioRead::end_io`] sees it.
 ///

@@ -6,7 +6,7 @@
 #[macros::kunit_tests(rust_kernel_fs_iomap_simple_dio)]
 mod suite {
     use super::super::{registration::Vtable, *};
-    use crate::{alloc::KBox, bindings, error::code::*, ffi::c_void, iov::IovIterDest, prelude::*};
+    use crate::{alloc::KBox, bindings, ffi::c_void, iov::IovIterDest, prelude::*};
     use core::mem::offset_of;
     use core::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 
