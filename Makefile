@@ -19,11 +19,15 @@
 # Variables: LINUX=7.3|7.2 (the kernel, Debian's linux-source-$(LINUX); default 7.3),
 #            SIMPLE_DIO=y|m|n (default m: one build covers load, unload, KUnit), DEBUG=1 (KASAN/lockdep/kmemleak build),
 #            FULL=1 (longer test variant), CHECK=0 (make test without the quality
-#            gates), INLINE_HELPERS=1 (clang-22 + CONFIG_RUST_INLINE_HELPERS build),
-#            SDIO_CACHE=DIR, SDIO_JOBS=N.
+#            gates), INLINE_HELPERS=1 (CONFIG_RUST_INLINE_HELPERS build),
+#            TOOLCHAIN=pinned|newest (trixie's Rust, which the gates judge with, or
+#            trixie-backports' current one in a build root of its own: make check
+#            TOOLCHAIN=newest reports its warnings), SDIO_CACHE=DIR, SDIO_JOBS=N.
 
 SIMPLE_DIO ?= m
 LINUX ?= 7.3
+TOOLCHAIN ?= pinned
+export SDIO_TOOLCHAIN := $(TOOLCHAIN)
 export SDIO_SIMPLE_DIO := $(SIMPLE_DIO)
 export SDIO_LINUX := $(LINUX)
 export SDIO_VARIANT := $(if $(filter 1,$(DEBUG)),debug,$(if $(filter 1,$(INLINE_HELPERS)),inline,default))

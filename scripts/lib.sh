@@ -17,7 +17,22 @@ set -euo pipefail
 
 SDIO_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SDIO_CACHE=${SDIO_CACHE:-${HOME:-/root}/.cache/simple-dio}
-SDIO_ROOT=$SDIO_CACHE/root
+# The Rust toolchain (rustc, rust-src, clippy, rustfmt; bindgen is trixie's in both):
+#   pinned  trixie's own, the kernel's minimum, which moves only with Debian's point
+#           releases: what make test, make check and CI build and judge with, so the
+#           gates give the same verdict on any day (the default);
+#   newest  trixie-backports' current one, which moves every few weeks: make check
+#           TOOLCHAIN=newest reports what its new lints say, in a build root of its
+#           own, and never decides make test.
+SDIO_TOOLCHAIN=${SDIO_TOOLCHAIN:-pinned}
+case $SDIO_TOOLCHAIN in
+pinned) SDIO_ROOT=$SDIO_CACHE/root SDIO_RUST_SUITE=trixie ;;
+newest) SDIO_ROOT=$SDIO_CACHE/root-newest SDIO_RUST_SUITE=trixie-backports ;;
+*) printf 'error: TOOLCHAIN must be pinned or newest\n' >&2; exit 1 ;;
+esac
+# What the pinned toolchain is: upstream versions (Debian's revision may change with a
+# point release, which brings fixes, not new lints). sdio_toolchain_guard checks them.
+SDIO_PINNED="rustc 1.85 rust-src 1.85 libstd-rust-dev 1.85 rust-clippy 1.85 rustfmt 1.85 bindgen 0.71"
 # The Debian mirror: the host's own apt configuration decides (one-line
 # sources.list and deb822 .sources files alike), so a company mirror, proxy or
 # local cache is used as it is; SDIO_MIRROR overrides. The repository names none.
@@ -138,6 +153,26 @@ R_RUNS=$R_SDIO/runs
 # the completion mode (irqmode=...) and, if they need more, nr_devices.
 SDIO_NULLB="null_blk.gb=1 null_blk.memory_backed=1 null_blk.queue_mode=2 null_blk.poll_queues=1 null_blk.submit_queues=1 null_blk.hw_queue_depth=1024"
 
+# sdio_toolchain_guard: fail, with one clear message, when the build root's Rust toolchain
+# (its versions.txt) is not the pinned one the gates expect; newest is not guarded.
+sdio_toolchain_guard() {
+	[ "$SDIO_TOOLCHAIN" = pinned ] || return 0
+	local vers=$SDIO_ROOT/sdio/versions.txt pkg want have bad=""
+	[ -f "$vers" ] || die "no $vers: run scripts/buildroot"
+	set -- $SDIO_PINNED
+	while [ $# -ge 2 ]; do
+		pkg=$1 want=$2
+		shift 2
+		have=$(awk -v p="$pkg" '$1 == p { v = $2; sub(/^[0-9]+:/, "", v); print v }' "$vers")
+		case $have in "$want" | "$want".* | "$want"+*) ;; *) bad="$bad $pkg ${have:-none} (want $want.x);" ;; esac
+	done
+	[ -z "$bad" ] && return 0
+	die "the build root's Rust toolchain is not the pinned one the gates judge with:$bad
+  scripts/buildroot installs the pinned one into an old cache; if it still differs, Debian
+  changed trixie's own rustc: update SDIO_PINNED in scripts/lib.sh (and fix what the new
+  version warns about) in a commit of its own"
+}
+
 log() { printf '\033[1m==> [%s] %s\033[0m\n' "$(date +%T)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 sdio_kernel_paths "$SDIO_LINUX"
@@ -178,4 +213,4 @@ in_root() {
 			bash -euo pipefail -c "$SDIO_CMD"
 	'
 }
-export SDIO_ROOT SDIO_REPO SDIO_JOBS SDIO_LIBCLANG_PATH SDIO_LINUX
+export SDIO_ROOT SDIO_REPO SDIO_JOBS SDIO_LIBCLANG_PATH SDIO_LINUX SDIO_TOOLCHAIN
