@@ -444,7 +444,13 @@ EXPORT_SYMBOL_GPL(iomap_simple_dio_register);
 /* Called with simple_lock held, a path registered. */
 static void simple_unregister_locked(void)
 {
-	static_branch_disable(&iomap_simple_dio_key);
+	/*
+	 * Reads that the knob sends to the path leave the hook at once; the key
+	 * stays as it is for the other settings, which clearing simple_live does
+	 * not change.
+	 */
+	if (READ_ONCE(simple_mode) == SIMPLE_PATH)
+		static_branch_disable(&iomap_simple_dio_key);
 	WRITE_ONCE(simple_live, false);
 	/*
 	 * The first grace period ends every call that saw simple_live set;
@@ -460,6 +466,11 @@ static void simple_unregister_locked(void)
 	simple_ops = NULL;
 	simple_data = NULL;
 	simple_owner = NULL;
+	/*
+	 * With no path, the key is what the knob alone asks: on for "0" where file
+	 * systems opt in, so that they read with the generic path, not the C one.
+	 */
+	simple_update_key();
 }
 
 /**

@@ -37,6 +37,18 @@ if [ $OPT_IN = 1 ]; then
 			echo "#   read failed or $n iomap_iter events"
 		fi
 		insmod $MOD || not_ok "$fs: module reloads"
+		# The knob keeps its word across an unload: at 0, the generic path.
+		echo 0 >$KNOB
+		rmmod iomap_simple_dio
+		n=$(iter_events sdio-check read $F --random --count 4 --seed 7)
+		if [ $? = 0 ] && [ "$n" -gt 0 ] && [ "$(cat $KNOB)" = 0 ]; then
+			ok "$fs: knob 0, module unloaded, 4k pread: the generic path"
+		else
+			not_ok "$fs: knob 0, module unloaded, 4k pread: the generic path"
+			echo "#   read failed or $n iomap_iter events, knob $(cat $KNOB)"
+		fi
+		echo rust >$KNOB
+		insmod $MOD || not_ok "$fs: module reloads"
 	fi
 else
 	skip "$fs: knob c (no C path before Linux 7.3)"
