@@ -13,6 +13,8 @@ use crate::{
 
 /// The `bi_flags` bit that says the bio holds page pins (`bio_release_pages()` drops them).
 const BIO_PAGE_PINNED: u16 = 1 << bindings::BIO_PAGE_PINNED;
+/// The `bi_flags` bit that says the bio's vectors are not its own (a bvec iterator's).
+const BIO_CLONED: u16 = 1 << bindings::BIO_CLONED;
 
 /// Page pointers a `struct bio_vec` holds (`PAGE_PTRS_PER_BVEC` in lib/iov_iter.c): at least
 /// two, or a vector could not be written over its own page pointer only.
@@ -80,6 +82,10 @@ impl<D> Bio<'_, D> {
     /// before a direct-I/O read (the device writes them behind the page tables' back); kernel
     /// pages are neither. It may sleep.
     ///
+    /// A bvec iterator's vectors are used in place, as `bio_iov_iter_get_pages()` uses them:
+    /// that needs an empty bio allocated with no vectors (`bio_iov_vecs_to_alloc()`), and
+    /// fails with `EINVAL` otherwise.
+    ///
     /// A single user buffer (`read()`, io_uring) that fits the bio's vectors whole is pinned
     /// here, one vector a page; every other iterator, and a buffer that could be pinned only in
     /// part (or holds memory `pin_user_pages_fast()` refuses without `FOLL_PCI_P2PDMA`), goes
@@ -108,8 +114,22 @@ impl<D> Bio<'_, D> {
         if unsafe { self.pin_user_buf(iter, mem_align_mask, len_align_mask) }? {
             return Ok(());
         }
+        // SAFETY: We own the bio, which is not submitted.
+        let (max_vecs, size, flags) = unsafe {
+            let b = self.as_raw();
+            ((*b).bi_max_vecs, (*b).bi_iter.bi_size, (*b).bi_flags)
+        };
+        // `bio_iov_iter_get_pages()` warns and fails for a bio that took a bvec iterator's
+        // vectors already (`BIO_CLONED`), and `bio_iov_iter_set()` puts a bvec iterator's
+        // vectors in place of the bio's own: only a bio allocated without vectors and given
+        // nothing yet may take them, or the bio's array would be lost and `bio_free()` would
+        // free the caller's array into a biovec slab.
+        if flags & BIO_CLONED != 0 || (iter.is_bvec() && (max_vecs != 0 || size != 0)) {
+            return Err(EINVAL);
+        }
         let user_backed = iter.is_user_backed();
-        // SAFETY: We own the bio, which is not submitted, and `iter` is valid.
+        // SAFETY: We own the bio, which is not submitted, and `iter` is valid. A bvec iterator
+        // meets an empty bio without vectors (tested above).
         to_result(unsafe {
             bindings::bio_iov_iter_get_pages(
                 self.as_raw(),
