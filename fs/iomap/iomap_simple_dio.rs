@@ -15,8 +15,9 @@ use kernel::{
     debugfs::{Dir, File},
     error::Error,
     fs::iomap::{
-        dio_flags,
-        simple_dio::{CompletedRead, DioBioSet, OfferedRead, Outcome, Registration, SimpleDioRead},
+        simple_dio::{
+            CompletedRead, Decline, DioBioSet, OfferedRead, Outcome, Registration, SimpleDioRead,
+        },
         NotOneExtent,
     },
     percpu_stats::PerCpuStats,
@@ -120,58 +121,21 @@ fn max_read_bytes(block_size: u32) -> usize {
     MAX_READ_BYTES.max(block_size as usize)
 }
 
-/// What the request test needs to know of a read.
-struct Request {
-    count: usize,
-    pos: i64,
-    i_size: i64,
-    block_size: u32,
-    dio_flags: u32,
-    encrypted: bool,
-    has_iomap_begin: bool,
-}
-
-/// Decides, before mapping, whether the simple path can serve a read.
-fn check_request(r: &Request) -> Result<(), Stat> {
-    if r.count == 0 {
-        return Err(Stat::Empty);
-    }
-    // The most common reason to decline comes first: large direct I/O.
-    if r.count > max_read_bytes(r.block_size) {
-        return Err(Stat::TooLarge);
-    }
-    let declined = dio_flags::FORCE_WAIT | dio_flags::PARTIAL | dio_flags::BOUNCE;
-    if r.dio_flags & declined != 0 {
-        return Err(Stat::DioFlags);
-    }
-    // `count` is at most `max_read_bytes()`, far below `i64::MAX`.
-    let end = r.pos.checked_add(r.count as i64);
-    if r.pos < 0 || end.is_none_or(|end| end > r.i_size) {
-        return Err(Stat::BeyondEof);
-    }
-    if r.encrypted {
-        return Err(Stat::Encrypted);
-    }
-    if !r.has_iomap_begin {
-        return Err(Stat::NoIomapBegin);
-    }
-    Ok(())
-}
-
-impl From<NotOneExtent> for Stat {
-    /// The counter of a mapping one bio cannot read the whole read from.
-    fn from(why: NotOneExtent) -> Self {
+impl From<Decline> for Stat {
+    /// The counter of a read the mechanism declines.
+    fn from(why: Decline) -> Self {
         match why {
-            NotOneExtent::NotMapped => Stat::NotMapped,
-            NotOneExtent::Partial => Stat::PartialMapping,
-            NotOneExtent::Integrity => Stat::Integrity,
+            Decline::Empty => Stat::Empty,
+            Decline::DioFlags => Stat::DioFlags,
+            Decline::BeyondEof => Stat::BeyondEof,
+            Decline::Encrypted => Stat::Encrypted,
+            Decline::NoIomapBegin => Stat::NoIomapBegin,
+            Decline::NotOneExtent(NotOneExtent::NotMapped) => Stat::NotMapped,
+            Decline::NotOneExtent(NotOneExtent::Partial) => Stat::PartialMapping,
+            Decline::NotOneExtent(NotOneExtent::Integrity) => Stat::Integrity,
+            Decline::PinShort => Stat::PinShort,
         }
     }
-}
-
-/// Returns whether offset and length are multiples of `alignment` (a power of two).
-fn is_aligned(pos: i64, count: usize, alignment: u32) -> bool {
-    ((pos as u64) | count as u64) & (u64::from(alignment) - 1) == 0
 }
 
 /// The per-CPU counters, shown in debugfs as `iomap_simple_dio/stats`.
@@ -250,49 +214,31 @@ impl SimpleDioRead for SimpleDioPath {
         {
             return Ok(Outcome::Declined(Stat::FsNotServed));
         }
-        let count = req.len();
-        let pos = req.pos();
-        let r = Request {
-            count,
-            pos,
-            i_size: inode.size(),
-            block_size: inode.block_size(),
-            dio_flags: req.dio_flags(),
-            encrypted: inode.is_encrypted(),
-            has_iomap_begin: req.has_iomap_begin(),
-        };
-        if let Err(why) = check_request(&r) {
-            return Ok(Outcome::Declined(why));
+        // The most common reason to decline comes first: large direct I/O. Every other rule is
+        // the mechanism's, each tested once.
+        if req.len() > max_read_bytes(inode.block_size()) {
+            return Ok(Outcome::Declined(Stat::TooLarge));
         }
-        let alignment_fsblock = req.dio_flags() & dio_flags::FSBLOCK_ALIGNED != 0;
-        let block_size = r.block_size;
-
-        req.write_and_wait().map_err(|e| self.count_again(e))?;
-        let mut req = req.map().map_err(|e| self.count_again(e))?;
-        let extent = match req.extent() {
-            Ok(extent) => extent,
+        let mut req = match req.map().map_err(|e| self.count_again(e))? {
+            Ok(req) => req,
             Err(why) => return Ok(Outcome::Declined(why.into())),
         };
-        let alignment = if alignment_fsblock {
-            block_size
-        } else {
-            extent.bdev().logical_block_size()
+        let extent = match req.extent() {
+            Ok(extent) => extent,
+            Err(why) => return Ok(Outcome::Declined(Decline::from(why).into())),
         };
-        if !is_aligned(pos, count, alignment) {
-            self.stats.count(Stat::Unaligned);
-            return Err(EINVAL);
-        }
-
-        let bio = extent
-            .alloc_bio(&self.bioset, ())
-            .map_err(|e| self.count_again(e))?;
-        let pinned = req.pin_pages(bio, alignment - 1).inspect_err(|&e| {
+        // `EINVAL` from here on is a misaligned read or buffer, which the generic path fails
+        // the same way.
+        let count_einval = |e: Error| {
             if e == EINVAL {
                 self.stats.count(Stat::Unaligned);
             }
-        })?;
-        let Some(bio) = pinned else {
-            return Ok(Outcome::Declined(Stat::PinShort));
+            self.count_again(e)
+        };
+        let bio = extent.alloc_bio(&self.bioset, ()).map_err(count_einval)?;
+        let bio = match req.pin_pages(bio).map_err(count_einval)? {
+            Ok(bio) => bio,
+            Err(why) => return Ok(Outcome::Declined(why.into())),
         };
         self.stats.count(Stat::Hit);
         let served = req.submit(bio);
@@ -325,11 +271,15 @@ struct SimpleDioModule {
 impl kernel::Module for SimpleDioModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         let dir = Dir::new(c"iomap_simple_dio");
-        let registration = Registration::new(try_pin_init!(SimpleDioPath {
-            bioset <- DioBioSet::new(4),
-            stats <- dir.read_only_file(c"stats", Stats::new()),
-            _dir: dir.clone(),
-        }))?;
+        // SAFETY: The module holds the registration until its exit, which none of the path's
+        // callbacks brings about.
+        let registration = unsafe {
+            Registration::new(try_pin_init!(SimpleDioPath {
+                bioset <- DioBioSet::new(4),
+                stats <- dir.read_only_file(c"stats", Stats::new()),
+                _dir: dir.clone(),
+            }))
+        }?;
         pr_info!("simple direct-I/O read path registered\n");
         // Dropping the registration unregisters the path and waits for its reads.
         Ok(Self {

@@ -165,8 +165,10 @@ impl<D> Drop for Bio<'_, D> {
         // must not stay pinned.
         self.release_pages();
         // SAFETY: The data is initialised and owned (type invariant); it is dropped once,
-        // before the memory holding it goes back to the bio set, which is still alive (it is
-        // borrowed), with the last `bio_put`.
+        // before the memory holding it goes back to the bio set with the last `bio_put`. The set
+        // is alive: it lives for `'a` (type invariant), which the type holds for a bio that was
+        // never given away, and which the callers of `from_raw`/`from_data` guarantee for one
+        // that came back from C.
         unsafe {
             core::ptr::drop_in_place(Self::data_ptr(self.as_raw()));
             bindings::bio_put(self.as_raw());

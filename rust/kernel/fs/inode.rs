@@ -69,6 +69,8 @@ impl Inode {
     }
 
     /// Reports a failed direct read of `len` bytes at `pos` to fsnotify (`fserror`).
+    ///
+    /// It allocates with `GFP_NOFS`, so it may sleep: process context only.
     pub fn report_read_error(&self, pos: i64, len: u64, err: Error) {
         // SAFETY: The inode and its super block are valid; GFP_NOFS is a valid mask.
         unsafe {

@@ -150,8 +150,14 @@ impl<D: Send> BioSet<D> {
 impl<D> PinnedDrop for BioSet<D> {
     fn drop(self: Pin<&mut Self>) {
         // SAFETY: `inner` was initialised by `bioset_init()` (type invariant). No bio of the set
-        // is left: each `Bio<'_, D>` borrows the set, and the users that hand a bio to C
-        // (`kernel::fs::iomap`) keep the set borrowed until its completion has dropped it.
+        // is left. A `Bio<'a, D>` carries `&'a BioSet<D>` in its type, so no safe code drops the
+        // set while one exists. A bio given to C (the crate-private `Bio::into_raw`, used by
+        // `kernel::fs::iomap::simple_dio` alone) is out of that borrow once submitted; that
+        // module takes its set as `&'a` for the caller-chosen `'a` of `SimpleDioRead::read`,
+        // which only a set in the registered context (or a `'static` one) outlives, and
+        // `Registration::drop` returns, before the context goes, only once
+        // `iomap_simple_dio_unregister()` has waited out every bio (each holds an SRCU read
+        // section from submission to the return of its `->end_io`).
         unsafe { bindings::bioset_exit(self.inner.get()) };
     }
 }

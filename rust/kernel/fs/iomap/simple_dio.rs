@@ -12,8 +12,12 @@
 //! read ([`MappedRead::extent`]), allocate its one bio ([`Extent::alloc_bio`]), fill it with
 //! the whole buffer ([`MappedRead::pin_pages`]) and submit it ([`MappedRead::submit`]), or
 //! decline. The rules a read must follow to end as the generic path would end it are kept
-//! here, not by the path: what one bio can read (one written extent over the whole read,
-//! which is the only way to a bio), the `->iomap_end` call, `inode_dio_begin`/`inode_dio_end`,
+//! here, not by the path: which reads one bio may serve at all (not empty, within the file,
+//! not encrypted, no `FORCE_WAIT`/`PARTIAL`/`BOUNCE`, a file system with `->iomap_begin`:
+//! [`Decline`]), flushing the page cache before mapping and never after, what one bio can
+//! read (one written extent over the whole read, which is the only way to a bio), the
+//! alignment `iomap_dio_alignment()` asks (computed here, not passed in), the `->iomap_end`
+//! call, `inode_dio_begin`/`inode_dio_end`,
 //! giving the iterator back untouched on a decline, the result (taken from the bio, never from
 //! the path), the completion of the kiocb (exactly once, by this module: a path only looks at
 //! a [`CompletedRead`]), dirtying user pages again, the fserror reports, polling and the trace
@@ -57,14 +61,16 @@
 //!     type Reason = ();
 //!
 //!     fn read<'a>(&'a self, req: OfferedRead<'a, ()>) -> Result<Outcome<'a, ()>> {
-//!         let mut req = req.map()?;
+//!         let Ok(mut req) = req.map()? else {
+//!             return Ok(Outcome::Declined(()));
+//!         };
 //!         let Ok(extent) = req.extent() else {
 //!             return Ok(Outcome::Declined(()));
 //!         };
 //!         let bio = extent.alloc_bio(&self.bioset, ())?;
-//!         match req.pin_pages(bio, 511)? {
-//!             Some(bio) => Ok(Outcome::Served(req.submit(bio))),
-//!             None => Ok(Outcome::Declined(())),
+//!         match req.pin_pages(bio)? {
+//!             Ok(bio) => Ok(Outcome::Served(req.submit(bio))),
+//!             Err(_) => Ok(Outcome::Declined(())),
 //!         }
 //!     }
 //!
@@ -85,6 +91,6 @@ mod tests;
 pub use self::{
     bio::{DioBioSet, FilledBio, InFlight, ReadBio},
     completion::CompletedRead,
-    read::{Extent, MappedRead, OfferedRead, Outcome, Served},
+    read::{Decline, Extent, MappedRead, OfferedRead, Outcome, Served},
     registration::{Registration, SimpleDioRead},
 };

@@ -55,28 +55,34 @@ pub type DioBioSet<D> = BioSet<InFlight<D>>;
 /// Invariant in `'a`, the lifetime of the one read it was made for (as [`Served`] is): a bio
 /// filled for one read can be neither kept for nor submitted by another, whose kiocb, inode
 /// and buffer are not the ones it holds.
-pub struct ReadBio<'a, D>(
-    pub(super) Bio<'a, InFlight<D>>,
-    pub(super) PhantomData<fn(&'a ()) -> &'a ()>,
-);
+///
+/// # Invariants
+///
+/// `len_align_mask` is the read's alignment less one, as `iomap_dio_alignment()` computes the
+/// alignment for its file and device; the read's position and length satisfy it.
+pub struct ReadBio<'a, D> {
+    pub(super) bio: Bio<'a, InFlight<D>>,
+    pub(super) len_align_mask: u32,
+    pub(super) _read: PhantomData<fn(&'a ()) -> &'a ()>,
+}
 
 impl<D> ReadBio<'_, D> {
     /// Returns the path's data of the read.
     #[inline]
     pub fn data(&self) -> &D {
-        &self.0.data().data
+        &self.bio.data().data
     }
 
     /// Returns the path's data of the read, mutably.
     #[inline]
     pub fn data_mut(&mut self) -> &mut D {
-        &mut self.0.data_mut().data
+        &mut self.bio.data_mut().data
     }
 
     /// Returns the number of bytes the bio reads.
     #[inline]
     pub fn size(&self) -> u32 {
-        self.0.size()
+        self.bio.size()
     }
 }
 

@@ -83,8 +83,12 @@ impl<'a, D: Send + 'static> CompletedRead<'a, D> {
     }
 
     /// Returns the inode of the file read.
+    ///
+    /// Not offered to [`SimpleDioRead::end_io`], which may run in interrupt context, where
+    /// what an `Inode` offers (an fserror report, the workqueue's creation) must not be
+    /// called: this module calls them only from process context.
     #[inline]
-    pub fn inode(&self) -> &Inode {
+    fn inode(&self) -> &Inode {
         // SAFETY: The inode of a read in progress is valid until it completes (invariant of
         // `InFlight`), which only this module does, after the path's borrow has ended.
         unsafe { Inode::from_raw(self.req().inode.as_ptr()) }

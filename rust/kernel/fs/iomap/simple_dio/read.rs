@@ -12,7 +12,7 @@ use super::{
 use crate::{
     bindings,
     block::bio::BlockDevice,
-    error::{code::*, to_result, Error, Result},
+    error::{code::*, to_result, Result},
     ffi::c_void,
     fs::{
         inode::Inode,
@@ -51,6 +51,82 @@ pub enum Outcome<'a, R> {
     Served(Served<'a>),
     /// Not served, for reason `R`: the generic path reads it.
     Declined(R),
+}
+
+/// Why the mechanism declines a read: the generic path would do with it something that one
+/// bio read straight into the buffer does not. Declined, the read goes to the generic path as
+/// if it had never been offered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decline {
+    /// Zero bytes asked for: `iomap_iter()` never maps an empty range.
+    Empty,
+    /// `IOMAP_DIO_FORCE_WAIT` (waited for whatever the kiocb), `IOMAP_DIO_PARTIAL` (may end
+    /// short at a fault) or `IOMAP_DIO_BOUNCE` (read through a bounce buffer).
+    DioFlags,
+    /// The read reaches past `i_size`: the generic path ends it short, at the end of the file.
+    BeyondEof,
+    /// The file is encrypted: its bio would need the file's fscrypt context.
+    Encrypted,
+    /// The file system maps with `->iomap_next` only.
+    NoIomapBegin,
+    /// The mapping is not one written extent over the whole read.
+    NotOneExtent(NotOneExtent),
+    /// Only part of the buffer fits one bio (a buffer of many segments, say).
+    PinShort,
+}
+
+impl From<NotOneExtent> for Decline {
+    #[inline]
+    fn from(why: NotOneExtent) -> Self {
+        Decline::NotOneExtent(why)
+    }
+}
+
+/// The tests [`OfferedRead::map`] makes of a read before anything is done for it, each once:
+/// `len` bytes at `pos` of a file of `i_size` bytes, with `iomap_dio_rw()` flags `dio_flags`.
+#[inline(always)]
+pub(super) fn check_offer(
+    len: usize,
+    pos: i64,
+    i_size: i64,
+    dio_flags: u32,
+    encrypted: bool,
+) -> Result<(), Decline> {
+    if len == 0 {
+        return Err(Decline::Empty);
+    }
+    let declined =
+        bindings::IOMAP_DIO_FORCE_WAIT | bindings::IOMAP_DIO_PARTIAL | bindings::IOMAP_DIO_BOUNCE;
+    if dio_flags & declined != 0 {
+        return Err(Decline::DioFlags);
+    }
+    // A request's length fits `i64` (`MAX_RW_COUNT`); a position past `i64::MAX - len` is past
+    // any `i_size`.
+    let end = pos.checked_add(len as i64);
+    if pos < 0 || end.is_none_or(|end| end > i_size) {
+        return Err(Decline::BeyondEof);
+    }
+    if encrypted {
+        return Err(Decline::Encrypted);
+    }
+    Ok(())
+}
+
+/// The alignment a direct read of a file needs, as `iomap_dio_alignment()` computes it: the
+/// file system block with `IOMAP_DIO_FSBLOCK_ALIGNED`, otherwise the device's logical block.
+#[inline(always)]
+pub(super) fn dio_alignment(dio_flags: u32, block_size: u32, logical_block_size: u32) -> u32 {
+    if dio_flags & bindings::IOMAP_DIO_FSBLOCK_ALIGNED != 0 {
+        block_size
+    } else {
+        logical_block_size
+    }
+}
+
+/// Returns whether `pos` and `len` are multiples of `alignment` (a power of two).
+#[inline(always)]
+pub(super) fn is_aligned(pos: i64, len: usize, alignment: u32) -> bool {
+    ((pos as u64) | len as u64) & (u64::from(alignment) - 1) == 0
 }
 
 /// What the hook's read trampoline keeps of a read while the path has it: the mapping
@@ -161,12 +237,6 @@ impl<'a, D> OfferedRead<'a, D> {
         self.kiocb.is_nowait()
     }
 
-    /// Returns whether the file system maps through `->iomap_begin`.
-    #[inline]
-    pub fn has_iomap_begin(&self) -> bool {
-        self.ops.has_begin()
-    }
-
     /// Returns whether the buffer is user memory (its pages are pinned and must be dirtied).
     #[inline]
     pub fn user_backed(&self) -> bool {
@@ -175,39 +245,45 @@ impl<'a, D> OfferedRead<'a, D> {
 
     /// Writes back and waits for dirty page cache over the range read.
     ///
-    /// With `IOCB_NOWAIT` it fails with `EAGAIN` instead of waiting.
-    #[inline]
-    pub fn write_and_wait(&self) -> Result {
+    /// With `IOCB_NOWAIT` it fails with `EAGAIN` instead of waiting. Only before mapping:
+    /// writeback afterwards (COW on XFS) could move the blocks the mapping names.
+    #[inline(always)]
+    fn write_and_wait(&self) -> Result {
         // SAFETY: The kiocb is valid (type invariant).
         to_result(unsafe { bindings::kiocb_write_and_wait(self.kiocb.as_raw(), self.state.len) })
     }
 
-    /// Maps the range read with `->iomap_begin`.
+    /// Maps the range read with `->iomap_begin`, or declines the read.
     ///
-    /// A read with `IOMAP_DIO_FORCE_WAIT` or `IOMAP_DIO_BOUNCE` fails with `ENOTBLK`: the
-    /// generic path reads it. For an asynchronous read it first makes sure the super block's
-    /// completion workqueue exists. It then counts the read in `inode_dio_begin()`, as
+    /// It declines, before doing anything for it, a read that is empty, asks for
+    /// `IOMAP_DIO_FORCE_WAIT`, `IOMAP_DIO_PARTIAL` or `IOMAP_DIO_BOUNCE`, reaches past the end
+    /// of the file, is of an encrypted file, or is of a file system without `->iomap_begin`
+    /// ([`Decline`]). It then writes back and waits for the page cache over the range (`EAGAIN`
+    /// under `IOCB_NOWAIT`), and, for an asynchronous read, makes sure the super block's
+    /// completion workqueue exists. It counts the read in `inode_dio_begin()`, as
     /// `__iomap_dio_rw()` does, and hands the file system a `struct iomap_iter` set up as
     /// `iomap_iter()` would (inode, position, length, `IOMAP_DIRECT` and `IOMAP_NOWAIT` flags,
     /// the caller's `private`).
     /// The mapping is finished with `->iomap_end` when the read is submitted or given up.
-    /// Fails with `EOPNOTSUPP` without `->iomap_begin`, with the error of creating the
-    /// workqueue, or with the file system's error. From here on, an error the read returns is
-    /// traced and reported (fserror) as the generic path reports an error of its mapping loop.
+    /// Fails with the error of the writeback, of creating the workqueue, or of the file
+    /// system. From the mapping on, an error the read returns is traced and reported
+    /// (fserror) as the generic path reports an error of its mapping loop.
     // Once per read, from one caller: inlined, not a call in the path.
     #[inline(always)]
-    pub fn map(self) -> Result<MappedRead<'a, D>> {
-        // A read that must be waited for whatever its kiocb (`FORCE_WAIT`), or read through a
-        // bounce buffer, is the generic path's: `ENOTBLK` declines it.
-        if self.dio_flags & (bindings::IOMAP_DIO_FORCE_WAIT | bindings::IOMAP_DIO_BOUNCE) != 0 {
-            return Err(ENOTBLK);
+    pub fn map(self) -> Result<Result<MappedRead<'a, D>, Decline>> {
+        if let Err(why) = check_offer(
+            self.state.len,
+            self.pos(),
+            self.inode.size(),
+            self.dio_flags,
+            self.inode.is_encrypted(),
+        ) {
+            return Ok(Err(why));
         }
-        // Lazily: building the error is a call, which `ok_or` would make on every read.
-        let begin = self
-            .ops
-            .ops()
-            .iomap_begin
-            .ok_or_else(|| Error::from_errno(-(bindings::EOPNOTSUPP as i32)))?;
+        let Some(begin) = self.ops.ops().iomap_begin else {
+            return Ok(Err(Decline::NoIomapBegin));
+        };
+        self.write_and_wait()?;
         let pos = self.pos();
         let nowait = self.nowait();
         if !self.kiocb.is_sync() {
@@ -245,7 +321,7 @@ impl<'a, D> OfferedRead<'a, D> {
         })?;
         st.mapped = true;
         // INVARIANT: `map` initialised `it` above.
-        Ok(MappedRead { req: self })
+        Ok(Ok(MappedRead { req: self }))
     }
 }
 
@@ -286,44 +362,51 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
         let map = self.iomap();
         let pos = self.req.pos();
         let bdev = map.one_extent(pos, self.req.state.len as u64)?;
-        // INVARIANT: `one_extent` found that one bio reads the whole read from `bdev`.
+        let alignment = dio_alignment(
+            self.req.dio_flags,
+            self.req.inode.block_size(),
+            bdev.logical_block_size(),
+        );
+        // INVARIANT: `one_extent` found that one bio reads the whole read from `bdev`; the
+        // alignment is `iomap_dio_alignment()`'s.
         Ok(Extent {
             read: self,
             bdev,
             sector: map.sector(pos),
+            alignment,
         })
     }
 
-    /// Pins the whole buffer into `bio`; every segment length must satisfy `len_align_mask`.
+    /// Pins the whole buffer into `bio`; every segment length must be a multiple of the
+    /// read's alignment (`iomap_dio_alignment()`).
     ///
     /// Pages of user memory are marked dirty as well, as a direct-I/O read needs (see
-    /// [`Bio::add_iter_pages`]). Returns `None`, with the bio dropped and the iterator as it
-    /// was, if only part of the buffer fit. Fails with `EFAULT` for unmapped user memory and
-    /// `EINVAL` for misaligned segments.
+    /// [`Bio::add_iter_pages`]). Declines the read ([`Decline::PinShort`]), with the bio dropped
+    /// and the iterator as it was, if only part of the buffer fit. Fails with `EFAULT` for
+    /// unmapped user memory and `EINVAL` for misaligned segments.
     // Once per read, from one caller: inlined, not a call in the path.
     #[inline(always)]
     pub fn pin_pages(
         &mut self,
         mut bio: ReadBio<'a, D>,
-        len_align_mask: u32,
-    ) -> Result<Option<FilledBio<'a, D>>> {
+    ) -> Result<Result<FilledBio<'a, D>, Decline>> {
         let req = &mut self.req;
         // SAFETY: The buffer of a direct-I/O read in progress stays valid until the read
         // completes, and the bio is submitted for this read or dropped before.
         // `Extent::alloc_bio` gave the bio the mapping's device, the file system's, which
         // stays valid while a read of one of its files is in progress (the caller holds the
         // file open).
-        unsafe { bio.0.add_iter_pages(req.iter, len_align_mask) }?;
+        unsafe { bio.bio.add_iter_pages(req.iter, bio.len_align_mask) }?;
         let got = bio.size() as usize;
         if got != req.state.len || got == 0 {
             // Dropping the bio unpins what it holds.
             drop(bio);
             // SAFETY: `add_iter_pages` advanced the iterator by exactly `got` bytes.
             unsafe { req.iter.revert(got) };
-            return Ok(None);
+            return Ok(Err(Decline::PinShort));
         }
         // INVARIANT: The bio holds the whole buffer of this read, which is not empty.
-        Ok(Some(FilledBio(bio)))
+        Ok(Ok(FilledBio(bio)))
     }
 
     /// Submits the read's bio, which holds the whole buffer.
@@ -338,7 +421,7 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
         let req = self.req;
         // The bio holds the whole buffer (invariant of `FilledBio`): `len` bytes.
         let len = req.state.len;
-        let mut bio = bio.0 .0;
+        let mut bio = bio.0.bio;
         let sync = req.kiocb.is_sync();
         // INVARIANT: The bytes the bio reads.
         bio.data_mut().len = bio.size();
@@ -396,8 +479,11 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
         }
         st.queued = true;
         // SAFETY: The bio is complete and ours; ownership passes to the block layer, which
-        // hands it to the hook's end_io trampoline and from there to `Vtable::end_io`. Its set
-        // lives for `'a`, which the registration keeps alive until the bio has completed. The
+        // hands it to the hook's end_io trampoline and from there to `Vtable::end_io`. Once it
+        // is submitted no borrow keeps its set: the set outlives the `'a` that
+        // `SimpleDioRead::read` is called for, which only the registered context (or a
+        // `'static` set) does, and `Registration::drop` waits for this bio's SRCU read
+        // section, taken by the hook here and ended after `->end_io`, before dropping it. The
         // kiocb and iterator are valid, the iterator advanced by the `len` bytes in the bio.
         unsafe {
             bindings::iomap_simple_dio_submit(bio.into_raw(), kiocb, iter, len, req.dio_flags)
@@ -415,11 +501,13 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
 /// # Invariants
 ///
 /// `bdev` is the block device of `read`'s mapping, which is one written extent without
-/// integrity metadata over the whole read; `sector` is where the read starts on it.
+/// integrity metadata over the whole read; `sector` is where the read starts on it;
+/// `alignment` is what `iomap_dio_alignment()` asks of the read (a power of two).
 pub struct Extent<'r, 'a, D> {
     read: &'r MappedRead<'a, D>,
     bdev: &'r BlockDevice,
     sector: u64,
+    alignment: u32,
 }
 
 impl<'r, 'a, D: Send + 'static> Extent<'r, 'a, D> {
@@ -429,9 +517,17 @@ impl<'r, 'a, D: Send + 'static> Extent<'r, 'a, D> {
         self.bdev
     }
 
+    /// Returns the alignment the read needs, as `iomap_dio_alignment()` computes it.
+    #[inline]
+    pub fn alignment(&self) -> u32 {
+        self.alignment
+    }
+
     /// Allocates the read's bio from `set`, carrying `data`.
     ///
-    /// The bio goes to the extent's device, at the sector of the read's position, with the
+    /// A read whose position or length is not a multiple of [`Extent::alignment`] fails with
+    /// `EINVAL` first, as the generic path fails it (and `EINVAL` means that alone here). The
+    /// bio goes to the extent's device, at the sector of the read's position, with the
     /// kiocb's priority and room for the buffer's pages; for an `IOCB_NOWAIT` read the
     /// allocation does not sleep (`EAGAIN` if it would). No `REQ_NOWAIT`: see the module
     /// documentation.
@@ -439,6 +535,9 @@ impl<'r, 'a, D: Send + 'static> Extent<'r, 'a, D> {
     #[inline(always)]
     pub fn alloc_bio(self, set: &'a DioBioSet<D>, data: D) -> Result<ReadBio<'a, D>> {
         let req = &self.read.req;
+        if !is_aligned(req.pos(), req.state.len, self.alignment) {
+            return Err(EINVAL);
+        }
         let nowait = req.nowait();
         let gfp = if nowait { GFP_NOWAIT } else { GFP_KERNEL };
         // `bio_iov_vecs_to_alloc()`: a bvec iterator's pages are used in place, without
@@ -461,9 +560,16 @@ impl<'r, 'a, D: Send + 'static> Extent<'r, 'a, D> {
         };
         // In `0..=BIO_MAX_VECS`; anything else would fit no bio, and the allocation would fail.
         let nr_vecs = u16::try_from(nr_vecs).unwrap_or(u16::MAX);
+        // SAFETY: References are never null.
+        let (kiocb, inode) = unsafe {
+            (
+                NonNull::new_unchecked(req.kiocb.as_raw()),
+                NonNull::new_unchecked(req.inode.as_raw()),
+            )
+        };
         let dio = InFlight {
-            kiocb: NonNull::new(req.kiocb.as_raw()).ok_or(EINVAL)?,
-            inode: NonNull::new(req.inode.as_raw()).ok_or(EINVAL)?,
+            kiocb,
+            inode,
             sync_ret: core::ptr::null(),
             len: 0,
             polled: false,
@@ -474,6 +580,11 @@ impl<'r, 'a, D: Send + 'static> Extent<'r, 'a, D> {
         let mut bio = set.alloc_read(self.bdev, nr_vecs, gfp, dio)?;
         bio.set_sector(self.sector);
         bio.set_ioprio(req.kiocb.ki_ioprio());
-        Ok(ReadBio(bio, PhantomData))
+        // INVARIANT: The alignment is `iomap_dio_alignment()`'s, and the read meets it.
+        Ok(ReadBio {
+            bio,
+            len_align_mask: self.alignment - 1,
+            _read: PhantomData,
+        })
     }
 }

@@ -271,7 +271,15 @@ impl<T: SimpleDioRead> Registration<T> {
     ///
     /// Fails with `EBUSY` if a path is registered, `ENODEV` if the hook could not be set up,
     /// and, built in, `EINVAL` when called from a loadable module.
-    pub fn new(data: impl PinInit<T, Error>) -> Result<Self> {
+    ///
+    /// # Safety
+    ///
+    /// The registration must not be dropped from one of `T`'s callbacks, nor from anything
+    /// they wait for: dropping it waits (`iomap_simple_dio_unregister()`: SRCU grace periods,
+    /// then the completion work) for every call, bio and work item of the path, the dropping
+    /// one among them, and would never return; from `end_io` it would sleep in interrupt
+    /// context. A module that keeps it until its exit meets this.
+    pub unsafe fn new(data: impl PinInit<T, Error>) -> Result<Self> {
         let data = KBox::pin_init(data, GFP_KERNEL)?;
         // One `'static` vtable, kept for unregistering: the same address both times.
         let ops: &'static bindings::iomap_simple_dio_ops = const { &Vtable::<T>::OPS };

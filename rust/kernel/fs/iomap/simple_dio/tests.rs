@@ -18,6 +18,7 @@ mod suite {
     static BEGIN_OK: AtomicUsize = AtomicUsize::new(0);
     static END_OK: AtomicUsize = AtomicUsize::new(0);
     static END_WRITTEN: AtomicI64 = AtomicI64::new(-1);
+    static BEGIN_CALLS: AtomicUsize = AtomicUsize::new(0);
 
     /// Returns the `struct iomap_iter` that `iomap` is embedded in, as `container_of()` would.
     fn iter_of(iomap: *mut bindings::iomap) -> *mut bindings::iomap_iter {
@@ -54,6 +55,7 @@ mod suite {
         iomap: *mut bindings::iomap,
         _srcmap: *mut bindings::iomap,
     ) -> i32 {
+        BEGIN_CALLS.fetch_add(1, Ordering::Relaxed);
         if iter_is_real(inode, iomap) && pos == POS && length == LEN as i64 {
             BEGIN_OK.fetch_add(1, Ordering::Relaxed);
         }
@@ -102,22 +104,30 @@ mod suite {
         type Reason = u32;
 
         fn read<'a>(&'a self, req: OfferedRead<'a, ()>) -> Result<Outcome<'a, u32>> {
-            let mapped = req.map()?;
+            let mapped = match req.map()? {
+                Ok(mapped) => mapped,
+                Err(Decline::BeyondEof) => return Ok(Outcome::Declined(8)),
+                Err(_) => return Ok(Outcome::Declined(10)),
+            };
             let map = mapped.iomap();
+            // A wrong mapping is a decline of its own (an error would be reported through
+            // the test inode's super block, which it has none of).
             if map.kind() != bindings::IOMAP_HOLE as u16 || !map.covers(POS, LEN as u64) {
-                return Err(EINVAL);
+                return Ok(Outcome::Declined(9));
             }
             Ok(Outcome::Declined(7))
         }
 
         fn declined(&self, reason: u32) {
-            if reason == 7 {
-                self.declined.fetch_add(1, Ordering::Relaxed);
-            }
+            LAST_REASON.store(reason as usize, Ordering::Relaxed);
+            self.declined.fetch_add(1, Ordering::Relaxed);
         }
 
         fn end_io(&self, _done: &CompletedRead<'_, ()>) {}
     }
+
+    /// The reason of the last read [`MapThenDecline`] declined.
+    static LAST_REASON: AtomicUsize = AtomicUsize::new(0);
 
     /// The id of the last [`Declines`] context dropped.
     static LAST_DROPPED: AtomicUsize = AtomicUsize::new(0);
@@ -159,40 +169,54 @@ mod suite {
     /// built in, the module's own registration is there for good.
     #[test]
     fn register_once() -> Result {
+        // The test drops each registration itself, never from one of the path's callbacks
+        // (`Declines` has none that drops anything).
         #[cfg(CONFIG_IOMAP_SIMPLE_DIO = "m")]
         {
-            let first = Registration::new(declines(1))?;
-            assert_eq!(Registration::new(declines(2)).err(), Some(EBUSY));
+            // SAFETY: Dropped by the test, see above.
+            let first = unsafe { Registration::new(declines(1)) }?;
+            // SAFETY: Dropped by the test, see above.
+            let second = unsafe { Registration::new(declines(2)) };
+            assert_eq!(second.err(), Some(EBUSY));
             assert_eq!(LAST_DROPPED.load(Ordering::Relaxed), 2);
             drop(first);
             assert_eq!(LAST_DROPPED.load(Ordering::Relaxed), 1);
-            drop(Registration::new(declines(3))?);
+            // SAFETY: Dropped by the test, see above.
+            drop(unsafe { Registration::new(declines(3)) }?);
             assert_eq!(LAST_DROPPED.load(Ordering::Relaxed), 3);
         }
         #[cfg(not(CONFIG_IOMAP_SIMPLE_DIO = "m"))]
         {
-            assert_eq!(Registration::new(declines(2)).err(), Some(EBUSY));
+            // SAFETY: Dropped by the test, see above.
+            let second = unsafe { Registration::new(declines(2)) };
+            assert_eq!(second.err(), Some(EBUSY));
             assert_eq!(LAST_DROPPED.load(Ordering::Relaxed), 2);
         }
         Ok(())
     }
 
-    /// `->iomap_begin` and `->iomap_end` get an iomap inside a real `struct iomap_iter` of
-    /// the read, with the caller's `private` (erofs' `container_of()`), and a declined read
-    /// hands the generic path an untouched request.
-    #[test]
-    fn begin_gets_a_real_iomap_iter() -> Result {
-        // SAFETY: All-zero inodes, files and kiocbs are valid enough for what the read
-        // touches: `i_dio_count` (an atomic), `f_inode`, `ki_filp`, `ki_pos`, `ki_flags`.
+    /// Offers [`MapThenDecline`] a read of `LEN` bytes at `POS` of a file of `i_size` bytes,
+    /// with the test file system's operations; checks that the generic path gets the request
+    /// untouched (position, length, no dio count left behind) and returns the reason the read
+    /// was declined for.
+    fn offer_map_then_decline(i_size: i64) -> Result<usize> {
+        // SAFETY: All-zero inodes, files, mappings and kiocbs are valid enough for what the
+        // read touches: `i_size`, `i_flags`, `i_dio_count` (an atomic), `f_inode`,
+        // `f_mapping` (no pages: nothing to write back), `ki_filp`, `ki_pos`, `ki_flags`.
         let mut inode: KBox<bindings::inode> =
+            KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?;
+        // SAFETY: As above.
+        let mut mapping: KBox<bindings::address_space> =
             KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?;
         // SAFETY: As above.
         let mut file: KBox<bindings::file> = KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?;
         // SAFETY: As above.
         let mut kiocb: KBox<bindings::kiocb> =
             KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?;
+        inode.i_size = i_size;
         let inode_ptr: *mut bindings::inode = &mut *inode;
         file.f_inode = inode_ptr;
+        file.f_mapping = &mut *mapping;
         kiocb.ki_filp = &mut *file;
         kiocb.ki_pos = POS;
         let mut buf = KVec::<u8>::with_capacity(LEN, GFP_KERNEL)?;
@@ -208,9 +232,7 @@ mod suite {
         let path = MapThenDecline {
             declined: AtomicUsize::new(0),
         };
-        BEGIN_OK.store(0, Ordering::Relaxed);
-        END_OK.store(0, Ordering::Relaxed);
-        END_WRITTEN.store(-1, Ordering::Relaxed);
+        LAST_REASON.store(0, Ordering::Relaxed);
         // SAFETY: The arguments are those a read of `LEN` bytes at `POS` would get.
         let ret = unsafe {
             Vtable::<MapThenDecline>::offer(
@@ -224,15 +246,96 @@ mod suite {
         };
         assert_eq!(ret, None);
         assert_eq!(path.declined.load(Ordering::Relaxed), 1);
-        assert_eq!(BEGIN_OK.load(Ordering::Relaxed), 1);
-        assert_eq!(END_OK.load(Ordering::Relaxed), 1);
-        assert_eq!(END_WRITTEN.load(Ordering::Relaxed), 0);
-        // Untouched for the generic path: position, length, and no dio count left behind.
         assert_eq!(kiocb.ki_pos, POS);
         // SAFETY: `iter` is a valid `ITER_DEST` iterator, used through this reference only.
         assert_eq!(unsafe { IovIterDest::from_raw(&mut iter) }.len(), LEN);
         // SAFETY: The inode is valid.
         assert_eq!(unsafe { bindings::atomic_read(&inode.i_dio_count) }, 0);
+        Ok(LAST_REASON.load(Ordering::Relaxed))
+    }
+
+    /// `->iomap_begin` and `->iomap_end` get an iomap inside a real `struct iomap_iter` of
+    /// the read, with the caller's `private` (erofs' `container_of()`), and a declined read
+    /// hands the generic path an untouched request.
+    #[test]
+    fn begin_gets_a_real_iomap_iter() -> Result {
+        BEGIN_OK.store(0, Ordering::Relaxed);
+        END_OK.store(0, Ordering::Relaxed);
+        END_WRITTEN.store(-1, Ordering::Relaxed);
+        assert_eq!(offer_map_then_decline(1 << 20)?, 7);
+        assert_eq!(BEGIN_OK.load(Ordering::Relaxed), 1);
+        assert_eq!(END_OK.load(Ordering::Relaxed), 1);
+        assert_eq!(END_WRITTEN.load(Ordering::Relaxed), 0);
         Ok(())
+    }
+
+    /// A read past the end of the file is declined by `map()` before anything is done for
+    /// it: no `->iomap_begin`, no `->iomap_end`, no dio count.
+    #[test]
+    fn beyond_eof_declined_before_mapping() -> Result {
+        BEGIN_CALLS.store(0, Ordering::Relaxed);
+        END_OK.store(0, Ordering::Relaxed);
+        END_WRITTEN.store(-1, Ordering::Relaxed);
+        assert_eq!(offer_map_then_decline(POS + LEN as i64 - 1)?, 8);
+        assert_eq!(BEGIN_CALLS.load(Ordering::Relaxed), 0);
+        assert_eq!(END_WRITTEN.load(Ordering::Relaxed), -1);
+        assert_eq!(END_OK.load(Ordering::Relaxed), 0);
+        Ok(())
+    }
+
+    /// The tests `map()` makes before doing anything for a read, each reason on its own.
+    #[test]
+    fn offer_checks() {
+        use super::super::read::check_offer;
+        const MIB: i64 = 1 << 20;
+        assert_eq!(check_offer(4096, 0, MIB, 0, false), Ok(()));
+        assert_eq!(check_offer(512, 4096 * 7, MIB, 0, false), Ok(()));
+        assert_eq!(check_offer(4096, MIB - 4096, MIB, 0, false), Ok(()));
+        assert_eq!(check_offer(0, 0, MIB, 0, false), Err(Decline::Empty));
+        for flag in [
+            bindings::IOMAP_DIO_FORCE_WAIT,
+            bindings::IOMAP_DIO_PARTIAL,
+            bindings::IOMAP_DIO_BOUNCE,
+        ] {
+            assert_eq!(
+                check_offer(4096, 0, MIB, flag, false),
+                Err(Decline::DioFlags)
+            );
+        }
+        let fsblock = bindings::IOMAP_DIO_FSBLOCK_ALIGNED;
+        assert_eq!(check_offer(4096, 0, MIB, fsblock, false), Ok(()));
+        assert_eq!(
+            check_offer(4096, MIB, MIB, 0, false),
+            Err(Decline::BeyondEof)
+        );
+        assert_eq!(
+            check_offer(4096, MIB - 512, MIB, 0, false),
+            Err(Decline::BeyondEof)
+        );
+        assert_eq!(
+            check_offer(4096, -4096, MIB, 0, false),
+            Err(Decline::BeyondEof)
+        );
+        assert_eq!(
+            check_offer(4096, i64::MAX, MIB, 0, false),
+            Err(Decline::BeyondEof)
+        );
+        assert_eq!(check_offer(4096, 0, MIB, 0, true), Err(Decline::Encrypted));
+    }
+
+    /// The alignment is `iomap_dio_alignment()`'s, and the test of a read against it.
+    #[test]
+    fn alignment() {
+        use super::super::read::{dio_alignment, is_aligned};
+        let fsblock = bindings::IOMAP_DIO_FSBLOCK_ALIGNED;
+        assert_eq!(dio_alignment(0, 4096, 512), 512);
+        assert_eq!(dio_alignment(fsblock, 4096, 512), 4096);
+        assert!(is_aligned(0, 4096, 512));
+        assert!(is_aligned(512, 512, 512));
+        assert!(!is_aligned(1, 4096, 512));
+        assert!(!is_aligned(0, 4095, 512));
+        assert!(!is_aligned(256, 512, 512));
+        assert!(!is_aligned(512, 512, 4096));
+        assert!(is_aligned(8192, 4096, 4096));
     }
 }
