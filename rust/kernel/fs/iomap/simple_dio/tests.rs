@@ -200,19 +200,21 @@ mod suite {
     /// untouched (position, length, no dio count left behind) and returns the reason the read
     /// was declined for.
     fn offer_map_then_decline(i_size: i64) -> Result<usize> {
-        // SAFETY: All-zero inodes, files, mappings and kiocbs are valid enough for what the
-        // read touches: `i_size`, `i_flags`, `i_dio_count` (an atomic), `f_inode`,
-        // `f_mapping` (no pages: nothing to write back), `ki_filp`, `ki_pos`, `ki_flags`.
-        let mut inode: KBox<bindings::inode> =
-            KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?;
-        // SAFETY: As above.
-        let mut mapping: KBox<bindings::address_space> =
-            KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?;
-        // SAFETY: As above.
-        let mut file: KBox<bindings::file> = KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?;
-        // SAFETY: As above.
-        let mut kiocb: KBox<bindings::kiocb> =
-            KBox::new(unsafe { core::mem::zeroed() }, GFP_KERNEL)?;
+        // All-zero inodes, files, mappings and kiocbs are valid enough for what the read
+        // touches: `i_size`, `i_flags`, `i_dio_count` (an atomic), `f_inode`, `f_mapping` (no
+        // pages: nothing to write back), `ki_filp`, `ki_pos`, `ki_flags`.
+        // SAFETY: See above.
+        let zeroed: bindings::inode = unsafe { core::mem::zeroed() };
+        let mut inode = KBox::new(zeroed, GFP_KERNEL)?;
+        // SAFETY: See above.
+        let zeroed: bindings::address_space = unsafe { core::mem::zeroed() };
+        let mut mapping = KBox::new(zeroed, GFP_KERNEL)?;
+        // SAFETY: See above.
+        let zeroed: bindings::file = unsafe { core::mem::zeroed() };
+        let mut file = KBox::new(zeroed, GFP_KERNEL)?;
+        // SAFETY: See above.
+        let zeroed: bindings::kiocb = unsafe { core::mem::zeroed() };
+        let mut kiocb = KBox::new(zeroed, GFP_KERNEL)?;
         inode.i_size = i_size;
         let inode_ptr: *mut bindings::inode = &mut *inode;
         file.f_inode = inode_ptr;
