@@ -114,12 +114,17 @@ pub(super) fn check_offer(
 
 /// The alignment a direct read of a file needs, as `iomap_dio_alignment()` computes it: the
 /// file system block with `IOMAP_DIO_FSBLOCK_ALIGNED`, otherwise the device's logical block.
+/// Each size is read only when it is the one asked for.
 #[inline(always)]
-pub(super) fn dio_alignment(dio_flags: u32, block_size: u32, logical_block_size: u32) -> u32 {
+pub(super) fn dio_alignment(
+    dio_flags: u32,
+    block_size: impl FnOnce() -> u32,
+    logical_block_size: impl FnOnce() -> u32,
+) -> u32 {
     if dio_flags & bindings::IOMAP_DIO_FSBLOCK_ALIGNED != 0 {
-        block_size
+        block_size()
     } else {
-        logical_block_size
+        logical_block_size()
     }
 }
 
@@ -364,8 +369,8 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
         let bdev = map.one_extent(pos, self.req.state.len as u64)?;
         let alignment = dio_alignment(
             self.req.dio_flags,
-            self.req.inode.block_size(),
-            bdev.logical_block_size(),
+            || self.req.inode.block_size(),
+            || bdev.logical_block_size(),
         );
         // INVARIANT: `one_extent` found that one bio reads the whole read from `bdev`; the
         // alignment is `iomap_dio_alignment()`'s.

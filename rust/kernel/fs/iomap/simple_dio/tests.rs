@@ -330,8 +330,8 @@ mod suite {
     fn alignment() {
         use super::super::read::{dio_alignment, is_aligned};
         let fsblock = bindings::IOMAP_DIO_FSBLOCK_ALIGNED;
-        assert_eq!(dio_alignment(0, 4096, 512), 512);
-        assert_eq!(dio_alignment(fsblock, 4096, 512), 4096);
+        assert_eq!(dio_alignment(0, || 4096, || 512), 512);
+        assert_eq!(dio_alignment(fsblock, || 4096, || 512), 4096);
         assert!(is_aligned(0, 4096, 512));
         assert!(is_aligned(512, 512, 512));
         assert!(!is_aligned(1, 4096, 512));
