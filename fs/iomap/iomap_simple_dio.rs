@@ -12,6 +12,7 @@
 
 use core::fmt;
 use kernel::{
+    bindings,
     debugfs::{Dir, File},
     error::Error,
     fs::iomap::{
@@ -74,7 +75,7 @@ stats! {
     /// The file system maps with `->iomap_next` only.
     NoIomapBegin => "fallback_no_iomap_begin",
     /// A file system the path has not been proven on (see `SERVED_FS`); where file
-    /// systems opt in (`CONFIG_IOMAP_SIMPLE_DIO_OPT_IN`), never.
+    /// systems opt in (`IOMAP_SIMPLE_DIO_OPT_IN`), never.
     FsNotServed => "fallback_fs_not_served",
     /// A hole, an unwritten extent, inline data, ...
     NotMapped => "fallback_not_mapped",
@@ -102,7 +103,6 @@ stats! {
 ///
 /// Each was checked against the path's rules and is tested by `make test`: see the callers
 /// table in `Documentation/filesystems/iomap/simple-dio.rst`.
-#[cfg(not(CONFIG_IOMAP_SIMPLE_DIO_OPT_IN))]
 const SERVED_FS: &[&[u8]] = &[b"ext4", b"xfs"];
 
 /// The largest read served regardless of the block size.
@@ -207,10 +207,11 @@ impl SimpleDioRead for SimpleDioPath {
     #[inline(always)]
     fn read<'a>(&'a self, req: OfferedRead<'a, ()>) -> Result<Outcome<'a, Stat>> {
         let inode = req.inode();
-        #[cfg(not(CONFIG_IOMAP_SIMPLE_DIO_OPT_IN))]
-        if !SERVED_FS
-            .iter()
-            .any(|name| inode.super_block().type_name_is(name))
+        // A constant: the test is compiled out where file systems opt in.
+        if !bindings::IOMAP_SIMPLE_DIO_HAS_OPT_IN
+            && !SERVED_FS
+                .iter()
+                .any(|name| inode.super_block().type_name_is(name))
         {
             return Ok(Outcome::Declined(Stat::FsNotServed));
         }
@@ -236,7 +237,7 @@ impl SimpleDioRead for SimpleDioPath {
             self.count_again(e)
         };
         let bio = extent.alloc_bio(&self.bioset, ()).map_err(count_einval)?;
-        let bio = match req.pin_pages(bio).map_err(count_einval)? {
+        let bio = match req.fill_bio(bio).map_err(count_einval)? {
             Ok(bio) => bio,
             Err(why) => return Ok(Outcome::Declined(why.into())),
         };

@@ -6,6 +6,7 @@
  */
 #include <kunit/test.h>
 #include <linux/completion.h>
+#include <linux/iomap.h>
 #include <linux/iomap-simple-dio.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
@@ -15,7 +16,7 @@
 #include "simple-dio-hook.h"
 
 /* The knob's name for the registered path: "rust" where the kernel has a C path too. */
-#ifdef CONFIG_IOMAP_SIMPLE_DIO_OPT_IN
+#ifdef IOMAP_SIMPLE_DIO_OPT_IN
 #define PATH_MODE "rust"
 #else
 #define PATH_MODE "1"
@@ -25,7 +26,7 @@ static void simple_read_knob_test(struct kunit *test)
 {
 	static const char * const bad[] = {
 		"2", "10", "-1", "on", "", "1x", " 1", "rust1", "Rust",
-#ifndef CONFIG_IOMAP_SIMPLE_DIO_OPT_IN
+#ifndef IOMAP_SIMPLE_DIO_OPT_IN
 		/* No C path to select. */
 		"c",
 #endif
@@ -53,7 +54,7 @@ static void simple_read_knob_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iomap_simple_dio_knob_store("rust\n", 5), 5);
 	iomap_simple_dio_knob_show(page);
 	KUNIT_EXPECT_STREQ(test, page, PATH_MODE "\n");
-#ifdef CONFIG_IOMAP_SIMPLE_DIO_OPT_IN
+#ifdef IOMAP_SIMPLE_DIO_OPT_IN
 	KUNIT_EXPECT_EQ(test, iomap_simple_dio_knob_store("c\n", 2), 2);
 	KUNIT_EXPECT_EQ(test, iomap_simple_dio_knob_show(page), 2);
 	KUNIT_EXPECT_STREQ(test, page, "c\n");
@@ -62,7 +63,7 @@ static void simple_read_knob_test(struct kunit *test)
 	/* A rejected write leaves the value alone. */
 	KUNIT_EXPECT_EQ(test, iomap_simple_dio_knob_store("7", 1), -EINVAL);
 	iomap_simple_dio_knob_show(page);
-#ifdef CONFIG_IOMAP_SIMPLE_DIO_OPT_IN
+#ifdef IOMAP_SIMPLE_DIO_OPT_IN
 	KUNIT_EXPECT_STREQ(test, page, "c\n");
 #else
 	KUNIT_EXPECT_STREQ(test, page, PATH_MODE "\n");
@@ -107,7 +108,7 @@ static const struct iomap_simple_dio_ops blocking_ops = {
 static int reader_fn(void *unused)
 {
 	/* The hook holds its SRCU read section around ->read. */
-	iomap_simple_dio_read(NULL, NULL, NULL, NULL, 0);
+	iomap_simple_dio_offer(NULL, NULL, NULL, NULL, 0);
 	return 0;
 }
 

@@ -31,7 +31,7 @@
  * inline iomap_dio_read_simple() in each of them, which may be modules.
  */
 DEFINE_STATIC_KEY_FALSE(iomap_simple_dio_key);
-#ifdef CONFIG_IOMAP_SIMPLE_DIO_OPT_IN
+#ifdef IOMAP_SIMPLE_DIO_OPT_IN
 EXPORT_SYMBOL_GPL(iomap_simple_dio_key);
 #endif
 
@@ -41,7 +41,7 @@ static DEFINE_MUTEX(simple_lock);
 
 /*
  * What /sys/kernel/iomap/simple_read selects. Where file systems opt in through
- * iomap_dio_read_simple() (CONFIG_IOMAP_SIMPLE_DIO_OPT_IN), the kernel has a simple
+ * iomap_dio_read_simple() (IOMAP_SIMPLE_DIO_OPT_IN), the kernel has a simple
  * path of its own, in C, which the key leaves in place while it is off: the key is
  * on for the generic path and for a registered path, off for the C path.
  */
@@ -116,7 +116,7 @@ static void simple_update_key(void)
 	enum simple_mode mode = READ_ONCE(simple_mode);
 
 	if ((simple_ops && mode == SIMPLE_PATH) ||
-	    (IS_ENABLED(CONFIG_IOMAP_SIMPLE_DIO_OPT_IN) && mode == SIMPLE_GENERIC))
+	    (iomap_simple_dio_opt_in() && mode == SIMPLE_GENERIC))
 		static_branch_enable(&iomap_simple_dio_key);
 	else
 		static_branch_disable(&iomap_simple_dio_key);
@@ -144,7 +144,7 @@ ssize_t iomap_simple_dio_fallback(struct kiocb *iocb, struct iov_iter *iter,
 	struct iomap_dio *dio;
 
 	/* The file system that offered the read falls back itself. */
-	if (IS_ENABLED(CONFIG_IOMAP_SIMPLE_DIO_OPT_IN))
+	if (iomap_simple_dio_opt_in())
 		return -ENOTBLK;
 	dio = __iomap_dio_rw(iocb, iter, ops, NULL, dio_flags, private, 0);
 	if (IS_ERR_OR_NULL(dio))
@@ -157,9 +157,9 @@ EXPORT_SYMBOL_GPL(iomap_simple_dio_fallback);
  * Called by iomap_dio_rw() for each read without dops or done_before while the
  * key is on; the path serves it or calls iomap_simple_dio_fallback().
  */
-ssize_t iomap_simple_dio_read(struct kiocb *iocb, struct iov_iter *iter,
-			      const struct iomap_ops *ops, void *private,
-			      unsigned int dio_flags)
+ssize_t iomap_simple_dio_offer(struct kiocb *iocb, struct iov_iter *iter,
+			       const struct iomap_ops *ops, void *private,
+			       unsigned int dio_flags)
 {
 #if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
 	struct srcu_ctr __percpu *scp = srcu_read_lock_fast_updown(&simple_srcu);
@@ -181,9 +181,9 @@ ssize_t iomap_simple_dio_read(struct kiocb *iocb, struct iov_iter *iter,
 #endif
 }
 
-#ifdef CONFIG_IOMAP_SIMPLE_DIO_OPT_IN
+#ifdef IOMAP_SIMPLE_DIO_OPT_IN
 /**
- * iomap_simple_dio_read_begin - a read a file system offers a simple path
+ * iomap_simple_dio_offer_begin - a read a file system offers a simple path
  * @iocb: the read
  * @iter: its destination
  * @begin: the file system's ->iomap_begin
@@ -196,8 +196,8 @@ ssize_t iomap_simple_dio_read(struct kiocb *iocb, struct iov_iter *iter,
  * Return: what iomap_dio_read_simple() returns: -ENOTBLK when the caller must read
  * with iomap_dio_rw().
  */
-ssize_t iomap_simple_dio_read_begin(struct kiocb *iocb, struct iov_iter *iter,
-				    iomap_iter_begin_fn begin)
+ssize_t iomap_simple_dio_offer_begin(struct kiocb *iocb, struct iov_iter *iter,
+				     iomap_iter_begin_fn begin)
 {
 	const struct iomap_ops ops = { .iomap_begin = begin };
 
@@ -211,9 +211,9 @@ ssize_t iomap_simple_dio_read_begin(struct kiocb *iocb, struct iov_iter *iter,
 	 */
 	if (!IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO) && !smp_load_acquire(&simple_ops))
 		return -ENOTBLK;
-	return iomap_simple_dio_read(iocb, iter, &ops, NULL, 0);
+	return iomap_simple_dio_offer(iocb, iter, &ops, NULL, 0);
 }
-EXPORT_SYMBOL_GPL(iomap_simple_dio_read_begin);
+EXPORT_SYMBOL_GPL(iomap_simple_dio_offer_begin);
 #endif
 
 static void simple_end_io(struct bio *bio)
@@ -494,7 +494,7 @@ static const struct {
 	const char *name, *alias;
 } simple_mode_names[] = {
 	[SIMPLE_GENERIC] = { "0", NULL },
-#ifdef CONFIG_IOMAP_SIMPLE_DIO_OPT_IN
+#ifdef IOMAP_SIMPLE_DIO_OPT_IN
 	[SIMPLE_PATH] = { "rust", "1" },
 	[SIMPLE_C] = { "c", NULL },
 #else

@@ -5,7 +5,8 @@
  * A path registers itself here with its operations and a data pointer that every
  * callback gets back. While it is registered and /sys/kernel/iomap/simple_read
  * selects it, reads reach it one of two ways. Where file systems opt in through
- * iomap_dio_read_simple() (CONFIG_IOMAP_SIMPLE_DIO_OPT_IN), that function hands
+ * iomap_dio_read_simple() (IOMAP_SIMPLE_DIO_OPT_IN, defined by <linux/iomap.h>
+ * before it includes this header), that function hands
  * it the reads it is offered, in place of the kernel's own simple path, and what
  * the path declines goes back to the file system as -ENOTBLK. Otherwise
  * iomap_dio_rw() hands it each read without dops or done_before (a tail call),
@@ -50,6 +51,17 @@ struct iomap_simple_dio_ops {
 	void (*complete_work)(void *data, struct work_struct *work);
 };
 
+/*
+ * Whether file systems opt in through iomap_dio_read_simple(): a property of the
+ * kernel, which <linux/iomap.h> states with IOMAP_SIMPLE_DIO_OPT_IN, as a constant
+ * for C and Rust alike.
+ */
+#ifdef IOMAP_SIMPLE_DIO_OPT_IN
+#define iomap_simple_dio_opt_in() true
+#else
+#define iomap_simple_dio_opt_in() false
+#endif
+
 /* Declared whatever the config: iomap_dio_rw() calls only what is built. */
 int iomap_simple_dio_register(const struct iomap_simple_dio_ops *ops,
 			      void *data);
@@ -68,18 +80,18 @@ void iomap_simple_dio_queue_work(struct super_block *sb,
 void iomap_simple_dio_complete(struct kiocb *iocb, ssize_t ret);
 void iomap_simple_dio_fail(struct kiocb *iocb, struct iov_iter *iter,
 			   unsigned int dio_flags, int error, bool mapped);
-ssize_t iomap_simple_dio_read(struct kiocb *iocb, struct iov_iter *iter,
-			      const struct iomap_ops *ops, void *private,
-			      unsigned int dio_flags);
-#ifdef CONFIG_IOMAP_SIMPLE_DIO_OPT_IN
+ssize_t iomap_simple_dio_offer(struct kiocb *iocb, struct iov_iter *iter,
+			       const struct iomap_ops *ops, void *private,
+			       unsigned int dio_flags);
+#ifdef IOMAP_SIMPLE_DIO_OPT_IN
 /* iomap_iter_begin_fn, which <linux/iomap.h> declares after including this. */
 struct iomap;
 struct inode;
-ssize_t iomap_simple_dio_read_begin(struct kiocb *iocb, struct iov_iter *iter,
-				    int (*begin)(struct inode *inode, loff_t pos,
-						 loff_t length, unsigned int flags,
-						 struct iomap *iomap,
-						 struct iomap *srcmap));
+ssize_t iomap_simple_dio_offer_begin(struct kiocb *iocb, struct iov_iter *iter,
+				     int (*begin)(struct inode *inode, loff_t pos,
+						  loff_t length, unsigned int flags,
+						  struct iomap *iomap,
+						  struct iomap *srcmap));
 #endif
 ssize_t iomap_simple_dio_fallback(struct kiocb *iocb, struct iov_iter *iter,
 				  const struct iomap_ops *ops, void *private,

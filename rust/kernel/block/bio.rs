@@ -3,35 +3,128 @@
 //! Block I/O requests (`struct bio`) and bio sets whose front pad embeds per-request data.
 //!
 //! A [`BioSet<D>`] allocates each bio with room in front of it for a `D`, so a caller's
-//! per-request state and the bio come from one allocation: [`Bio<D>`] owns both. One
-//! concept a file: [`BlockDevice`] (the device), [`BioSet`] (the set and its front pad),
-//! [`Bio`] (here) and the pages a bio reads into (`pages.rs`).
+//! per-request state and the bio come from one allocation: [`Bio<D>`] owns both. A bio is built
+//! from pages ([`Bio::add_page`]) or from an I/O vector ([`Bio::add_iter_pages`]), then
+//! submitted and waited for ([`Bio::submit_wait`]), or submitted to complete through an
+//! [`EndIo`] implementation, which sees it as a [`CompletedBio`] in the interrupt context it
+//! may complete in. One concept a file: [`BioSet`] (the set and its front pad), [`Bio`] (here),
+//! the pages a bio carries (`pages.rs`) and its completion (`completion.rs`). The device is a
+//! [`BlockDevice`](crate::block::bdev::BlockDevice).
+//!
+//! # Examples
+//!
+//! A driver writing a page to a RAM disk and reading it back:
+//!
+//! ```
+//! use kernel::block::{
+//!     bdev::{BdevFile, OpenMode},
+//!     bio::{BioSet, Op},
+//! };
+//! use kernel::{bindings, page::{Page, PAGE_SIZE}, prelude::*};
+//!
+//! // The first RAM disk (`brd`).
+//! let file = BdevFile::open(bindings::RAMDISK_MAJOR, 0, OpenMode::READ_WRITE)?;
+//! let set = KBox::pin_init(BioSet::<u32>::new(2), GFP_KERNEL)?;
+//! let (src, dst) = (Page::alloc_page(GFP_KERNEL)?, Page::alloc_page(GFP_KERNEL)?);
+//! let pattern = [0x5au8; PAGE_SIZE];
+//! // SAFETY: `pattern` holds `PAGE_SIZE` bytes; no bio uses the page yet.
+//! unsafe { src.write_raw(pattern.as_ptr(), 0, PAGE_SIZE)? };
+//!
+//! let mut bio = set.alloc(file.bdev(), Op::Write, 1, GFP_KERNEL, 1)?;
+//! bio.set_sector(8);
+//! bio.add_page(&src, PAGE_SIZE, 0)?;
+//! bio.submit_wait()?;
+//!
+//! let mut bio = set.alloc(file.bdev(), Op::Read, 1, GFP_KERNEL, 2)?;
+//! bio.set_sector(8);
+//! bio.add_page(&dst, PAGE_SIZE, 0)?;
+//! bio.submit_wait()?;
+//! assert_eq!(*bio.data(), 2);
+//! drop(bio);
+//!
+//! let mut back = [0u8; PAGE_SIZE];
+//! // SAFETY: `back` holds `PAGE_SIZE` bytes; the bio that read into the page is done.
+//! unsafe { dst.read_raw(back.as_mut_ptr(), 0, PAGE_SIZE)? };
+//! assert!(back == pattern);
+//! # Ok::<(), Error>(())
+//! ```
 //!
 //! C header: [`include/linux/bio.h`](srctree/include/linux/bio.h)
 
 use crate::{
     bindings,
     error::{Error, Result},
+    prelude::*,
 };
 use core::{marker::PhantomData, mem::offset_of, ptr::NonNull};
 
-mod device;
+mod completion;
 mod pages;
 mod set;
 mod tests;
 
 use self::set::BioWithData;
-pub use self::{device::BlockDevice, set::BioSet};
+pub use self::{
+    completion::{CompletedBio, EndIo},
+    set::BioSet,
+};
+
+/// What a bio does (`enum req_op`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// Read from the device into the bio's pages (`REQ_OP_READ`).
+    Read,
+    /// Write the bio's pages to the device (`REQ_OP_WRITE`).
+    Write,
+}
+
+impl Op {
+    #[inline]
+    fn as_raw(self) -> bindings::blk_opf_t {
+        match self {
+            Op::Read => bindings::req_op_REQ_OP_READ,
+            Op::Write => bindings::req_op_REQ_OP_WRITE,
+        }
+    }
+}
+
+/// Flags of a bio's operation (`blk_opf_t`), those a submitter chooses.
+///
+/// `REQ_NOWAIT` is not among them: a device without `BLK_FEAT_NOWAIT` (dm-crypt, md, most dm
+/// targets) fails such a bio with `EOPNOTSUPP`, and one that would have to split it fails it
+/// with `EAGAIN`, where the same bio without it would be served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReqFlags(bindings::blk_opf_t);
+
+impl ReqFlags {
+    /// The submitter waits for the bio (`REQ_SYNC`).
+    pub const SYNC: Self = Self(bindings::REQ_SYNC);
+    /// No further I/O follows soon (`REQ_IDLE`): with `SYNC`, what writeback throttling leaves
+    /// alone.
+    pub const IDLE: Self = Self(bindings::REQ_IDLE);
+    /// The write is on stable media when the bio completes (`REQ_FUA`).
+    pub const FUA: Self = Self(bindings::REQ_FUA);
+}
+
+impl core::ops::BitOr for ReqFlags {
+    type Output = Self;
+
+    #[inline]
+    fn bitor(self, rhs: Self) -> Self {
+        Self(self.0 | rhs.0)
+    }
+}
 
 /// An owned bio allocated from a [`BioSet<D>`], with its per-request data `D`.
 ///
-/// It borrows its set for `'a`. Dropping it unpins the pages still pinned into it, drops the
-/// `D` and puts the bio.
+/// It borrows its set, its device and the pages it was given for `'a`. Dropping it unpins the
+/// pages still pinned into it, drops the `D` and puts the bio.
 ///
 /// # Invariants
 ///
 /// `bio` was allocated from a `BioSet<D>` that lives for `'a`, its front pad holds an
-/// initialised `D`, and this object owns the reference to it.
+/// initialised `D`, and this object owns the reference to it. Its device (`bi_bdev`), when it
+/// has one, and the memory of its vectors stay valid for `'a`; it is not in flight.
 pub struct Bio<'a, D> {
     bio: NonNull<bindings::bio>,
     _p: PhantomData<(&'a BioSet<D>, D)>,
@@ -56,8 +149,6 @@ impl<'a, D> Bio<'a, D> {
     ///
     /// Crate-private: whoever takes it must keep the set alive and give the bio back with
     /// [`Bio::from_raw`] (or `from_data`) to drop it.
-    // Used by `kernel::fs::iomap` only, which exists with CONFIG_IOMAP_SIMPLE_DIO.
-    #[cfg_attr(not(CONFIG_IOMAP_SIMPLE_DIO), allow(dead_code))]
     pub(crate) fn into_raw(self) -> *mut bindings::bio {
         let bio = self.bio.as_ptr();
         core::mem::forget(self);
@@ -70,8 +161,6 @@ impl<'a, D> Bio<'a, D> {
     ///
     /// `bio` must come from `Bio::<D>::into_raw`, no other owner may exist, and its set must
     /// live for `'a`.
-    // Used by `kernel::fs::iomap` only, which exists with CONFIG_IOMAP_SIMPLE_DIO.
-    #[cfg_attr(not(CONFIG_IOMAP_SIMPLE_DIO), allow(dead_code))]
     pub(crate) unsafe fn from_raw(bio: *mut bindings::bio) -> Self {
         // INVARIANT: The caller passes back the ownership `into_raw` gave up.
         Self {
@@ -119,10 +208,48 @@ impl<'a, D> Bio<'a, D> {
         unsafe { (*self.as_raw()).bi_iter.bi_sector = sector };
     }
 
-    /// Sets the I/O priority.
-    pub fn set_ioprio(&mut self, ioprio: u16) {
+    /// Sets the I/O priority (`ioprio`, as `ioprio_value()` makes it).
+    ///
+    /// Fails with `EINVAL` for a class past `IOPRIO_CLASS_IDLE`: I/O schedulers index tables
+    /// by the class (mq-deadline's `ioprio_class_to_prio[]`), which system calls check with
+    /// `ioprio_check_cap()` before a value reaches a bio.
+    #[inline]
+    pub fn set_ioprio(&mut self, ioprio: u16) -> Result {
+        if u32::from(ioprio) >> bindings::IOPRIO_CLASS_SHIFT > bindings::IOPRIO_CLASS_IDLE {
+            return Err(EINVAL);
+        }
         // SAFETY: We own the bio, which is not submitted.
         unsafe { (*self.as_raw()).bi_ioprio = ioprio };
+        Ok(())
+    }
+
+    /// Adds `flags` to the bio's operation.
+    ///
+    /// Fails with `EINVAL` for `FUA` on a bio that does not write: `submit_bio_noacct()` warns
+    /// of a flush flag on any other operation.
+    #[inline]
+    pub fn set_flags(&mut self, flags: ReqFlags) -> Result {
+        let bio = self.as_raw();
+        // SAFETY: We own the bio, which is not submitted.
+        unsafe {
+            let write = bindings::bio_op(bio) == bindings::req_op_REQ_OP_WRITE;
+            if flags.0 & bindings::REQ_FUA != 0 && !write {
+                return Err(EINVAL);
+            }
+            (*bio).bi_opf |= flags.0;
+        }
+        Ok(())
+    }
+
+    /// Returns whether the bio was submitted once already: a bio is submitted once.
+    ///
+    /// Its vectors are spent then (`bi_idx` at their end), and a bio split on the way holds no
+    /// count for another split (`__bi_remaining`); every submission sets `bi_end_io`, which only
+    /// `bio_init()` clears.
+    #[inline]
+    pub(super) fn submitted(&self) -> bool {
+        // SAFETY: The bio is valid (type invariant).
+        unsafe { (*self.as_raw()).bi_end_io.is_some() }
     }
 
     /// Marks the bio for completion polling (`REQ_POLLED`).
@@ -134,6 +261,32 @@ impl<'a, D> Bio<'a, D> {
     pub(crate) fn set_polled(&mut self) {
         // SAFETY: We own the bio, which is not submitted.
         unsafe { (*self.as_raw()).bi_opf |= bindings::REQ_POLLED };
+    }
+
+    /// Submits the bio and waits for it (`submit_bio_wait()`); returns its status.
+    ///
+    /// Fails with `EINVAL`, submitting nothing, for a bio without a device, that carries no
+    /// data (one given no pages, or whose pinned pages were released), or that was submitted
+    /// before. It sleeps: process context only.
+    pub fn submit_wait(&mut self) -> Result {
+        if !self.ready() {
+            return Err(EINVAL);
+        }
+        let bio = self.as_raw();
+        // SAFETY: The bio is ours and has a device and data, valid for `'a` (type invariant),
+        // which outlives the call; `submit_bio_wait()` returns once it completed, when it is
+        // ours again.
+        let _ = unsafe { bindings::submit_bio_wait(bio) };
+        self.status()
+    }
+
+    /// Returns whether the bio can be submitted: it has a device and data, and was never
+    /// submitted.
+    #[inline]
+    pub(super) fn ready(&self) -> bool {
+        // SAFETY: We own the bio, which is not in flight.
+        let no_bdev = unsafe { (*self.as_raw()).bi_bdev.is_null() };
+        !no_bdev && self.size() != 0 && !self.submitted()
     }
 
     /// Returns the number of bytes the bio carries (before submission) or has left.

@@ -8,7 +8,7 @@
 //!
 //! C header: [`include/linux/iomap.h`](srctree/include/linux/iomap.h)
 
-use crate::{bindings, block::bio::BlockDevice, types::Opaque};
+use crate::{bindings, block::bdev::BlockDevice, types::Opaque};
 use core::ptr::NonNull;
 
 #[cfg(CONFIG_IOMAP_SIMPLE_DIO)]

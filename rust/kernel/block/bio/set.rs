@@ -2,9 +2,10 @@
 
 //! Bio sets whose front pad holds a `D` in front of each bio.
 
-use super::{Bio, BlockDevice};
+use super::{Bio, Op};
+use crate::block::bdev::BlockDevice;
 use crate::{
-    alloc::Flags,
+    alloc::{flags::__GFP_ZERO, Flags},
     bindings,
     error::{to_result, Error, Result},
     prelude::*,
@@ -84,36 +85,36 @@ impl<D: Send> BioSet<D> {
         })
     }
 
-    /// Allocates a read bio for `nr_vecs` pages from `bdev`, carrying `data`.
+    /// Allocates a bio for `op` on `bdev` with room for `nr_vecs` pages, carrying `data`.
     ///
-    /// The bio borrows the set: the set cannot go away while the bio exists. With a sleeping
-    /// `gfp` (`GFP_KERNEL`) this cannot fail for want of memory: the pool guarantees progress.
-    /// With `GFP_NOWAIT` it fails with `EAGAIN` rather than sleeping. More than
+    /// The bio borrows the set and the device: neither can go away while the bio exists. With
+    /// a sleeping `gfp` (`GFP_KERNEL`) this cannot fail for want of memory: the pool guarantees
+    /// progress. With `GFP_NOWAIT` it fails with `EAGAIN` rather than sleeping. More than
     /// `BIO_MAX_VECS` vectors fail with `EINVAL` (`bvec_alloc()` has no slab for them, and
     /// `biovec_slab()` would `BUG()`).
-    pub fn alloc_read<'a>(
+    #[inline]
+    pub fn alloc<'a>(
         &'a self,
-        bdev: &BlockDevice,
+        bdev: &'a BlockDevice,
+        op: Op,
         nr_vecs: u16,
         gfp: Flags,
         data: D,
     ) -> Result<Bio<'a, D>> {
-        // SAFETY: `bdev` is valid now. The bio uses its device only when given pages (an
-        // `unsafe fn` whose caller vouches for it) or submitted, which only this crate does
-        // (`kernel::fs::iomap`, for a read of a file system on that device).
-        unsafe { self.alloc(bdev.as_raw(), nr_vecs, gfp, data) }
+        // SAFETY: `bdev` is valid for `'a`.
+        unsafe { self.alloc_raw(bdev.as_raw(), op, nr_vecs, gfp, data) }
     }
 
-    /// [`BioSet::alloc_read`] for a raw `bdev`, which may be null (KUnit has no device).
+    /// [`BioSet::alloc`] for a raw `bdev`, which may be null (KUnit has no device).
     ///
     /// # Safety
     ///
-    /// `bdev` must be null or a block device that stays valid while the bio exists. A bio
-    /// without a device must not be given pages ([`Bio::add_iter_pages`]) or submitted.
+    /// `bdev` must be null or a block device that stays valid for `'a`.
     #[inline]
-    pub(super) unsafe fn alloc<'a>(
+    pub(super) unsafe fn alloc_raw<'a>(
         &'a self,
         bdev: *mut bindings::block_device,
+        op: Op,
         nr_vecs: u16,
         gfp: Flags,
         data: D,
@@ -121,24 +122,23 @@ impl<D: Send> BioSet<D> {
         if u32::from(nr_vecs) > bindings::BIO_MAX_VECS {
             return Err(EINVAL);
         }
+        // The mempool fallback warns of `__GFP_ZERO` (`mempool_alloc_noprof()`); a bio is
+        // initialised anyway.
+        let gfp = gfp & !__GFP_ZERO;
         // SAFETY: `self.inner` is an initialised bio set (type invariant); `bdev` is valid or
-        // null, which `bio_alloc_bioset()` accepts (the bio then has no device yet), and
+        // null, which `bio_alloc_bioset()` accepts (the bio then has no device, and neither
+        // takes pages from an I/O vector nor is submitted: both test it), and
         // `nr_vecs` is at most `BIO_MAX_VECS`, which `bvec_alloc()` serves.
         let bio = unsafe {
-            bindings::bio_alloc_bioset(
-                bdev,
-                nr_vecs,
-                bindings::req_op_REQ_OP_READ,
-                gfp.as_raw(),
-                self.inner.get(),
-            )
+            bindings::bio_alloc_bioset(bdev, nr_vecs, op.as_raw(), gfp.as_raw(), self.inner.get())
         };
         let bio = NonNull::new(bio).ok_or(EAGAIN)?;
         // SAFETY: The bio was allocated from a bio set with `FRONT_PAD` bytes in front of it,
         // which is where `BioWithData<D>::data` lives; nothing was written there yet.
         unsafe { Bio::<D>::data_ptr(bio.as_ptr()).write(data) };
         // INVARIANT: The bio comes from this `BioSet<D>`, which the returned value borrows, its
-        // `D` is initialised and we own the only reference.
+        // `D` is initialised and we own the only reference; its device is valid for `'a` (the
+        // caller's guarantee), it has no vectors yet and is not in flight.
         Ok(Bio {
             bio,
             _p: PhantomData,
@@ -151,11 +151,12 @@ impl<D> PinnedDrop for BioSet<D> {
     fn drop(self: Pin<&mut Self>) {
         // SAFETY: `inner` was initialised by `bioset_init()` (type invariant). No bio of the set
         // is left. A `Bio<'a, D>` carries `&'a BioSet<D>` in its type, so no safe code drops the
-        // set while one exists. A bio given to C (the crate-private `Bio::into_raw`, used by
-        // `kernel::fs::iomap::simple_dio` alone) is out of that borrow once submitted; that
-        // module takes its set as `&'a` for the caller-chosen `'a` of `SimpleDioRead::read`,
-        // which only a set in the registered context (or a `'static` one) outlives, and
-        // `Registration::drop` returns, before the context goes, only once
+        // set while one exists. A bio in flight is out of that borrow: one submitted with
+        // `Bio::submit`, whose caller guarantees the set until its completion is dropped, or
+        // one given to C by `kernel::fs::iomap::simple_dio` (the crate-private
+        // `Bio::into_raw`). That module takes its set as `&'a` for the caller-chosen `'a` of
+        // `SimpleDioRead::read`, which only a set in the registered context (or a `'static`
+        // one) outlives, and `Registration::drop` returns, before the context goes, only once
         // `iomap_simple_dio_unregister()` has waited out every bio (each holds an SRCU read
         // section from submission to the return of its `->end_io`).
         unsafe { bindings::bioset_exit(self.inner.get()) };

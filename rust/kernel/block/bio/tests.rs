@@ -1,12 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! KUnit tests of the bio abstractions: the front pad, the vector bound.
+//! KUnit tests of the bio abstractions: the front pad, the vector bound, what a bio refuses, and
+//! a bio submitted to complete asynchronously, on the first RAM disk (`brd`).
 
 #[macros::kunit_tests(rust_kernel_block_bio)]
 mod suite {
-    use super::super::{Bio, BioSet};
-    use crate::{bindings, prelude::*};
-    use core::sync::atomic::{AtomicUsize, Ordering};
+    use super::super::{Bio, BioSet, CompletedBio, EndIo, Op, ReqFlags};
+    use crate::{
+        bindings,
+        block::bdev::{BdevFile, OpenMode},
+        page::{Page, PAGE_SIZE},
+        prelude::*,
+        sync::{Arc, Completion},
+    };
+    use core::{
+        ptr::null_mut,
+        sync::atomic::{AtomicI32, AtomicUsize, Ordering},
+    };
 
     /// Drops of [`Pad`] values, to see that a bio drops its data exactly once.
     static PAD_DROPS: AtomicUsize = AtomicUsize::new(0);
@@ -28,8 +38,8 @@ mod suite {
         let set = KBox::pin_init(BioSet::<Pad>::new(2), GFP_KERNEL)?;
         let drops = PAD_DROPS.load(Ordering::Relaxed);
         let pattern = [0x0123_4567_89ab_cdef, 1, 2, 3, u64::MAX];
-        // SAFETY: The bio without a device is neither given pages nor submitted.
-        let mut bio = unsafe { set.alloc(core::ptr::null_mut(), 1, GFP_KERNEL, Pad(pattern)) }?;
+        // SAFETY: A null device is allowed.
+        let mut bio = unsafe { set.alloc_raw(null_mut(), Op::Read, 1, GFP_KERNEL, Pad(pattern)) }?;
         assert_eq!(bio.data().0, pattern);
         assert_eq!(bio.size(), 0);
         assert_eq!(bio.as_raw() as usize % 64, 0);
@@ -69,15 +79,139 @@ mod suite {
         let drops = PAD_DROPS.load(Ordering::Relaxed);
         let max = bindings::BIO_MAX_VECS as u16;
         for nr in [max + 1, u16::MAX] {
-            // SAFETY: No bio is made; one would be neither given pages nor submitted.
-            let r = unsafe { set.alloc(core::ptr::null_mut(), nr, GFP_KERNEL, Pad([0; 5])) };
+            // SAFETY: A null device is allowed.
+            let r = unsafe { set.alloc_raw(null_mut(), Op::Read, nr, GFP_KERNEL, Pad([0; 5])) };
             assert_eq!(r.err(), Some(EINVAL));
         }
         assert_eq!(PAD_DROPS.load(Ordering::Relaxed), drops + 2);
-        // SAFETY: The bio without a device is neither given pages nor submitted.
-        let bio = unsafe { set.alloc(core::ptr::null_mut(), max, GFP_KERNEL, Pad([0; 5])) }?;
+        // SAFETY: A null device is allowed.
+        let bio = unsafe { set.alloc_raw(null_mut(), Op::Read, max, GFP_KERNEL, Pad([0; 5])) }?;
         // SAFETY: The bio is valid.
         assert_eq!(unsafe { (*bio.as_raw()).bi_max_vecs }, max);
         Ok(())
+    }
+
+    /// What a bio refuses, before anything reaches the block layer: a page range that is empty
+    /// or past the page, a full bio, a priority class past `IOPRIO_CLASS_IDLE`, and submission
+    /// with no data or no device.
+    #[test]
+    fn refusals() -> Result {
+        let set = KBox::pin_init(BioSet::<u32>::new(2), GFP_KERNEL)?;
+        let (page, other) = (Page::alloc_page(GFP_KERNEL)?, Page::alloc_page(GFP_KERNEL)?);
+        // SAFETY: A null device is allowed.
+        let mut bio = unsafe { set.alloc_raw(null_mut(), Op::Write, 1, GFP_KERNEL, 0) }?;
+        assert_eq!(bio.add_page(&page, 0, 0), Err(EINVAL));
+        assert_eq!(bio.add_page(&page, PAGE_SIZE, 1), Err(EINVAL));
+        assert_eq!(bio.add_page(&page, 1, usize::MAX), Err(EINVAL));
+        assert_eq!(bio.submit_wait(), Err(EINVAL));
+        bio.add_page(&page, 512, 0)?;
+        // The one vector is taken; a page that does not merge into it does not fit.
+        assert_eq!(bio.add_page(&other, 512, 0), Err(EINVAL));
+        assert_eq!(bio.size(), 512);
+        // No device: not submitted, whatever it carries.
+        assert_eq!(bio.submit_wait(), Err(EINVAL));
+        let idle = (bindings::IOPRIO_CLASS_IDLE as u16) << bindings::IOPRIO_CLASS_SHIFT;
+        bio.set_ioprio(idle)?;
+        assert_eq!(
+            bio.set_ioprio(idle + (1 << bindings::IOPRIO_CLASS_SHIFT)),
+            Err(EINVAL)
+        );
+        assert_eq!(bio.set_ioprio(u16::MAX), Err(EINVAL));
+        // SAFETY: The bio is valid.
+        assert_eq!(unsafe { (*bio.as_raw()).bi_ioprio }, idle);
+        Ok(())
+    }
+
+    /// The state of one asynchronous bio: its status, and the completion its waiter sleeps on.
+    #[pin_data]
+    struct Waiter {
+        status: AtomicI32,
+        #[pin]
+        done: Completion,
+    }
+
+    /// Completes a bio whose data is its [`Waiter`].
+    struct Wake;
+
+    impl EndIo<Arc<Waiter>> for Wake {
+        fn end_io(bio: CompletedBio<Arc<Waiter>>) {
+            let errno = bio.status().err().map_or(0, |e| e.to_errno());
+            let waiter = bio.data().clone();
+            waiter.status.store(errno, Ordering::Relaxed);
+            // The set must outlive the bio: tell the waiter once it is freed.
+            drop(bio);
+            waiter.done.complete_all();
+        }
+    }
+
+    /// Submits `page` at sector 8 of `file` for `op` and waits for its [`EndIo`].
+    fn submit_async(set: &BioSet<Arc<Waiter>>, file: &BdevFile, op: Op, page: &Page) -> Result {
+        let waiter = Arc::pin_init(
+            pin_init!(Waiter {
+                status: AtomicI32::new(1),
+                done <- Completion::new(),
+            }),
+            GFP_KERNEL,
+        )?;
+        let mut bio = set.alloc(file.bdev(), op, 1, GFP_KERNEL, waiter.clone())?;
+        bio.set_sector(8);
+        bio.add_page(page, PAGE_SIZE, 0)?;
+        // SAFETY: The set, the device and the page outlive the bio: this waits until `Wake`
+        // has dropped it, and `Wake::end_io` is built-in code.
+        unsafe { bio.submit::<Wake>() }?;
+        waiter.done.wait_for_completion();
+        match waiter.status.load(Ordering::Relaxed) {
+            0 => Ok(()),
+            e => Err(Error::from_errno(e)),
+        }
+    }
+
+    /// A page written and read back through [`Bio::submit`] and [`EndIo`].
+    #[test]
+    fn async_round_trip() -> Result {
+        let file = BdevFile::open(bindings::RAMDISK_MAJOR, 0, OpenMode::READ_WRITE)?;
+        let set = KBox::pin_init(BioSet::<Arc<Waiter>>::new(2), GFP_KERNEL)?;
+        let (src, dst) = (Page::alloc_page(GFP_KERNEL)?, Page::alloc_page(GFP_KERNEL)?);
+        let mut pattern = [0u8; PAGE_SIZE];
+        for (i, b) in pattern.iter_mut().enumerate() {
+            *b = (i * 7 + 3) as u8;
+        }
+        // SAFETY: `pattern` holds `PAGE_SIZE` bytes; no bio uses the page yet.
+        unsafe { src.write_raw(pattern.as_ptr(), 0, PAGE_SIZE)? };
+        submit_async(&set, &file, Op::Write, &src)?;
+        submit_async(&set, &file, Op::Read, &dst)?;
+        let mut back = [0u8; PAGE_SIZE];
+        // SAFETY: `back` holds `PAGE_SIZE` bytes; the bio that read into the page is freed.
+        unsafe { dst.read_raw(back.as_mut_ptr(), 0, PAGE_SIZE)? };
+        assert!(back == pattern);
+        Ok(())
+    }
+
+    /// A bio is submitted once: after `submit_wait` it takes no page and is not submitted
+    /// again; `FUA` is for writes only; `MKDEV()`'s bounds hold.
+    #[test]
+    fn one_shot() -> Result {
+        assert_eq!(
+            BdevFile::open(bindings::RAMDISK_MAJOR, 1 << 20, OpenMode::READ).err(),
+            Some(EINVAL)
+        );
+        assert_eq!(
+            BdevFile::open(1 << 12, 0, OpenMode::READ).err(),
+            Some(EINVAL)
+        );
+        let file = BdevFile::open(bindings::RAMDISK_MAJOR, 0, OpenMode::READ_WRITE)?;
+        let set = KBox::pin_init(BioSet::<u32>::new(2), GFP_KERNEL)?;
+        let page = Page::alloc_page(GFP_KERNEL)?;
+        let mut bio = set.alloc(file.bdev(), Op::Read, 2, GFP_KERNEL, 0)?;
+        assert_eq!(bio.set_flags(ReqFlags::FUA), Err(EINVAL));
+        bio.set_flags(ReqFlags::SYNC | ReqFlags::IDLE)?;
+        bio.add_page(&page, 512, 0)?;
+        bio.submit_wait()?;
+        assert_eq!(bio.submit_wait(), Err(EINVAL));
+        assert_eq!(bio.add_page(&page, 512, 512), Err(EINVAL));
+        let mut bio = set.alloc(file.bdev(), Op::Write, 1, GFP_KERNEL, 0)?;
+        bio.set_flags(ReqFlags::FUA)?;
+        bio.add_page(&page, PAGE_SIZE, 0)?;
+        bio.submit_wait()
     }
 }

@@ -3,14 +3,14 @@
 //! A simple direct-I/O read path: the safe side of the hook in `fs/iomap/simple-dio-hook.c`.
 //!
 //! The hook offers the path its reads from `iomap_dio_read_simple()`, where file systems opt
-//! in (`CONFIG_IOMAP_SIMPLE_DIO_OPT_IN`), or else from `iomap_dio_rw()`; either way the path
+//! in (`IOMAP_SIMPLE_DIO_OPT_IN`), or else from `iomap_dio_rw()`; either way the path
 //! sees the same request, with the caller's mapping operations.
 //!
 //! A path implements [`SimpleDioRead`] and registers with [`Registration`]. Each read comes
 //! to it as an [`OfferedRead`]: it may map the range ([`OfferedRead::map`], through a real
 //! `struct iomap_iter`, as `iomap_iter()` would), find the mapping one extent over the whole
 //! read ([`MappedRead::extent`]), allocate its one bio ([`Extent::alloc_bio`]), fill it with
-//! the whole buffer ([`MappedRead::pin_pages`]) and submit it ([`MappedRead::submit`]), or
+//! the whole buffer ([`MappedRead::fill_bio`]) and submit it ([`MappedRead::submit`]), or
 //! decline. The rules a read must follow to end as the generic path would end it are kept
 //! here, not by the path: which reads one bio may serve at all (not empty, within the file,
 //! not encrypted, no `FORCE_WAIT`/`PARTIAL`/`BOUNCE`, a file system with `->iomap_begin`:
@@ -68,7 +68,7 @@
 //!             return Ok(Outcome::Declined(()));
 //!         };
 //!         let bio = extent.alloc_bio(&self.bioset, ())?;
-//!         match req.pin_pages(bio)? {
+//!         match req.fill_bio(bio)? {
 //!             Ok(bio) => Ok(Outcome::Served(req.submit(bio))),
 //!             Err(_) => Ok(Outcome::Declined(())),
 //!         }
@@ -89,7 +89,7 @@ mod registration;
 mod tests;
 
 pub use self::{
-    bio::{DioBioSet, FilledBio, InFlight, ReadBio},
+    bio::{DioBioSet, DioRequest, FilledBio, ReadBio},
     completion::CompletedRead,
     read::{Decline, Extent, MappedRead, OfferedRead, Outcome, Served},
     registration::{Registration, SimpleDioRead},

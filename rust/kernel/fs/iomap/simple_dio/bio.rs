@@ -25,7 +25,7 @@ use super::{Extent, MappedRead, Served};
 // `repr(C)` with the uninitialised work item last: in between initialised fields, the
 // compiler fills it with zeroes when it merges their stores.
 #[repr(C)]
-pub struct InFlight<D> {
+pub struct DioRequest<D> {
     pub(super) kiocb: NonNull<bindings::kiocb>,
     pub(super) inode: NonNull<bindings::inode>,
     pub(super) sync_ret: *const Cell<isize>,
@@ -45,10 +45,10 @@ pub struct InFlight<D> {
 
 // SAFETY: The raw pointers are those of a request, which may complete on any CPU; `sync_ret`
 // is only used by the thread that waits for the bio. `D: Send` makes the data movable.
-unsafe impl<D: Send> Send for InFlight<D> {}
+unsafe impl<D: Send> Send for DioRequest<D> {}
 
 /// A bio set for a simple path whose per-request data is `D`.
-pub type DioBioSet<D> = BioSet<InFlight<D>>;
+pub type DioBioSet<D> = BioSet<DioRequest<D>>;
 
 /// A bio for read `'a`, from [`Extent::alloc_bio`], not submitted yet.
 ///
@@ -61,7 +61,7 @@ pub type DioBioSet<D> = BioSet<InFlight<D>>;
 /// `len_align_mask` is the read's alignment less one, as `iomap_dio_alignment()` computes the
 /// alignment for its file and device; the read's position and length satisfy it.
 pub struct ReadBio<'a, D> {
-    pub(super) bio: Bio<'a, InFlight<D>>,
+    pub(super) bio: Bio<'a, DioRequest<D>>,
     pub(super) len_align_mask: u32,
     pub(super) _read: PhantomData<fn(&'a ()) -> &'a ()>,
 }
@@ -86,7 +86,7 @@ impl<D> ReadBio<'_, D> {
     }
 }
 
-/// A bio that holds the whole buffer of its read, from [`MappedRead::pin_pages`]: ready for
+/// A bio that holds the whole buffer of its read, from [`MappedRead::fill_bio`]: ready for
 /// [`MappedRead::submit`].
 ///
 /// # Invariants

@@ -2,7 +2,7 @@
 
 //! A submitted read whose bio is done ([`CompletedRead`]), and how this module ends it.
 
-use super::bio::InFlight;
+use super::bio::DioRequest;
 #[cfg(doc)]
 use super::{MappedRead, SimpleDioRead};
 use crate::{bindings, block::bio::Bio, fs::inode::Inode, prelude::*};
@@ -22,7 +22,7 @@ use crate::{bindings, block::bio::Bio, fs::inode::Inode, prelude::*};
 /// `bio` was submitted by [`MappedRead::submit`] and is done. `redirty` is whether it read
 /// into user pages that are no longer all dirty.
 pub struct CompletedRead<'a, D: Send + 'static> {
-    bio: Bio<'a, InFlight<D>>,
+    bio: Bio<'a, DioRequest<D>>,
     redirty: bool,
 }
 
@@ -32,8 +32,8 @@ impl<'a, D: Send + 'static> CompletedRead<'a, D> {
     /// `bio` must have been submitted by [`MappedRead::submit`] and be done.
     // Once per completion: inlined.
     #[inline(always)]
-    pub(super) unsafe fn new(bio: Bio<'a, InFlight<D>>) -> Self {
-        let redirty = bio.data().user_backed && !bio.pages_all_dirty();
+    pub(super) unsafe fn new(bio: Bio<'a, DioRequest<D>>) -> Self {
+        let redirty = bio.data().user_backed && !bio.pages_still_dirty();
         // INVARIANT: By the caller's guarantee, and as computed.
         Self { bio, redirty }
     }
@@ -46,7 +46,7 @@ impl<'a, D: Send + 'static> CompletedRead<'a, D> {
     }
 
     #[inline]
-    fn req(&self) -> &InFlight<D> {
+    fn req(&self) -> &DioRequest<D> {
         self.bio.data()
     }
 
@@ -90,7 +90,7 @@ impl<'a, D: Send + 'static> CompletedRead<'a, D> {
     #[inline]
     fn inode(&self) -> &Inode {
         // SAFETY: The inode of a read in progress is valid until it completes (invariant of
-        // `InFlight`), which only this module does, after the path's borrow has ended.
+        // `DioRequest`), which only this module does, after the path's borrow has ended.
         unsafe { Inode::from_raw(self.req().inode.as_ptr()) }
     }
 
@@ -105,11 +105,11 @@ impl<'a, D: Send + 'static> CompletedRead<'a, D> {
     /// `s_dio_done_wq` if it needs process context, completes it otherwise.
     // Once per completion: inlined.
     #[inline(always)]
-    pub(super) fn end(self) {
+    pub(super) fn complete_or_defer(self) {
         if !self.needs_process() {
             // SAFETY: Nothing to do needs process context: no error to report, no page to
-            // dirty, so `finish` does not sleep.
-            let _ = unsafe { self.finish_atomic() };
+            // dirty, so `complete` does not sleep.
+            let _ = unsafe { self.complete_atomic() };
             return;
         }
         let bio = self.bio;
@@ -133,7 +133,7 @@ impl<'a, D: Send + 'static> CompletedRead<'a, D> {
     /// Process context (it may sleep).
     // Once per completion: inlined.
     #[inline(always)]
-    pub(super) unsafe fn finish(mut self) -> Result<usize> {
+    pub(super) unsafe fn complete(mut self) -> Result<usize> {
         if let Err(e) = self.status() {
             // As `should_report_dio_fserror()`: not the retry codes.
             if e != EAGAIN && e != ENOTBLK {
@@ -144,10 +144,10 @@ impl<'a, D: Send + 'static> CompletedRead<'a, D> {
         // Failed or not, as `bio_check_pages_dirty()` after any direct read into user memory.
         if self.redirty {
             // SAFETY: Process context, by the caller's guarantee.
-            unsafe { self.bio.release_pages_dirty() };
+            unsafe { self.bio.redirty_and_unpin() };
         }
         // SAFETY: The work that needs process context is done.
-        unsafe { self.finish_atomic() }
+        unsafe { self.complete_atomic() }
     }
 
     /// Completes the read: unpins the pages, advances the position, ends the
@@ -158,9 +158,9 @@ impl<'a, D: Send + 'static> CompletedRead<'a, D> {
     /// # Safety
     ///
     /// An error must have been reported and user pages dirtied again where they need it
-    /// (`needs_process()`), which only [`CompletedRead::finish`] does.
+    /// (`needs_process()`), which only [`CompletedRead::complete`] does.
     #[inline(always)]
-    unsafe fn finish_atomic(self) -> Result<usize> {
+    unsafe fn complete_atomic(self) -> Result<usize> {
         let res = self.status().map(|()| self.len());
         let bio = self.bio;
         let req = bio.data();

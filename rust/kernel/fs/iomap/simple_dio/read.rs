@@ -6,18 +6,18 @@
 #[cfg(doc)]
 use super::SimpleDioRead;
 use super::{
-    bio::{DioBioSet, FilledBio, InFlight, ReadBio},
+    bio::{DioBioSet, DioRequest, FilledBio, ReadBio},
     completion::CompletedRead,
 };
 use crate::{
     bindings,
-    block::bio::BlockDevice,
+    block::{bdev::BlockDevice, bio::Op},
     error::{code::*, to_result, Result},
     ffi::c_void,
     fs::{
         inode::Inode,
         iomap::{Iomap, IomapOps, NotOneExtent},
-        Kiocb,
+        AnyPrivate, Kiocb,
     },
     iov::IovIterDest,
     page::PAGE_SIZE,
@@ -189,7 +189,7 @@ impl ReadState {
 /// valid for `'a`; `sync_ret` points to the read trampoline's result slot; `D` is
 /// the data type of the path whose trampoline created it.
 pub struct OfferedRead<'a, D> {
-    pub(super) kiocb: Kiocb<'a, ()>,
+    pub(super) kiocb: Kiocb<'a, AnyPrivate>,
     pub(super) iter: &'a mut IovIterDest<'a>,
     pub(super) inode: &'a Inode,
     pub(super) ops: &'a IomapOps,
@@ -202,7 +202,7 @@ pub struct OfferedRead<'a, D> {
 impl<'a, D> OfferedRead<'a, D> {
     /// Returns the I/O control block of the read.
     #[inline]
-    pub fn kiocb(&self) -> &Kiocb<'a, ()> {
+    pub fn kiocb(&self) -> &Kiocb<'a, AnyPrivate> {
         &self.kiocb
     }
 
@@ -367,6 +367,10 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
         let map = self.iomap();
         let pos = self.req.pos();
         let bdev = map.one_extent(pos, self.req.state.len as u64)?;
+        // SAFETY: The mapping's device is the file system's, or its realtime device: it stays
+        // valid while a read of one of its files is in progress, for `'a` (the caller holds
+        // the file open).
+        let bdev: &'a BlockDevice = unsafe { BlockDevice::from_raw(bdev.as_raw()) };
         let alignment = dio_alignment(
             self.req.dio_flags,
             || self.req.inode.block_size(),
@@ -391,17 +395,12 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
     /// unmapped user memory and `EINVAL` for misaligned segments.
     // Once per read, from one caller: inlined, not a call in the path.
     #[inline(always)]
-    pub fn pin_pages(
+    pub fn fill_bio(
         &mut self,
         mut bio: ReadBio<'a, D>,
     ) -> Result<Result<FilledBio<'a, D>, Decline>> {
         let req = &mut self.req;
-        // SAFETY: The buffer of a direct-I/O read in progress stays valid until the read
-        // completes, and the bio is submitted for this read or dropped before.
-        // `Extent::alloc_bio` gave the bio the mapping's device, the file system's, which
-        // stays valid while a read of one of its files is in progress (the caller holds the
-        // file open).
-        unsafe { bio.bio.add_iter_pages(req.iter, bio.len_align_mask) }?;
+        bio.bio.add_iter_pages(req.iter, bio.len_align_mask)?;
         let got = bio.size() as usize;
         if got != req.state.len || got == 0 {
             // Dropping the bio unpins what it holds.
@@ -467,7 +466,7 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
                 )
             };
             // SAFETY: The bio was submitted for this read and is done; this thread sleeps.
-            let res = unsafe { CompletedRead::new(bio).finish() };
+            let res = unsafe { CompletedRead::new(bio).complete() };
             return Served {
                 result: Some(res),
                 _read: PhantomData,
@@ -510,7 +509,7 @@ impl<'a, D: Send + 'static> MappedRead<'a, D> {
 /// `alignment` is what `iomap_dio_alignment()` asks of the read (a power of two).
 pub struct Extent<'r, 'a, D> {
     read: &'r MappedRead<'a, D>,
-    bdev: &'r BlockDevice,
+    bdev: &'a BlockDevice,
     sector: u64,
     alignment: u32,
 }
@@ -518,7 +517,7 @@ pub struct Extent<'r, 'a, D> {
 impl<'r, 'a, D: Send + 'static> Extent<'r, 'a, D> {
     /// Returns the block device the read's bio goes to.
     #[inline]
-    pub fn bdev(&self) -> &'r BlockDevice {
+    pub fn bdev(&self) -> &'a BlockDevice {
         self.bdev
     }
 
@@ -572,7 +571,7 @@ impl<'r, 'a, D: Send + 'static> Extent<'r, 'a, D> {
                 NonNull::new_unchecked(req.inode.as_raw()),
             )
         };
-        let dio = InFlight {
+        let dio = DioRequest {
             kiocb,
             inode,
             sync_ret: core::ptr::null(),
@@ -582,9 +581,10 @@ impl<'r, 'a, D: Send + 'static> Extent<'r, 'a, D> {
             work: Opaque::uninit(),
             data,
         };
-        let mut bio = set.alloc_read(self.bdev, nr_vecs, gfp, dio)?;
+        let mut bio = set.alloc(self.bdev, Op::Read, nr_vecs, gfp, dio)?;
         bio.set_sector(self.sector);
-        bio.set_ioprio(req.kiocb.ki_ioprio());
+        // A kiocb's priority was checked where it was set (`ioprio_check_cap()`).
+        bio.set_ioprio(req.kiocb.ki_ioprio())?;
         // INVARIANT: The alignment is `iomap_dio_alignment()`'s, and the read meets it.
         Ok(ReadBio {
             bio,

@@ -4,7 +4,7 @@
 //! hook calls.
 
 use super::{
-    bio::InFlight,
+    bio::DioRequest,
     completion::CompletedRead,
     read::{OfferedRead, Outcome, ReadState},
 };
@@ -153,10 +153,10 @@ impl<T: SimpleDioRead> Vtable<T> {
             queued: false,
         };
         // SAFETY: The arguments are valid for the call (and the kiocb, the buffer and the
-        // inode until an asynchronous read completes); `()` borrows no file private data.
+        // inode until an asynchronous read completes).
         let res = T::read(this, unsafe {
             OfferedRead {
-                kiocb: Kiocb::from_raw(iocb),
+                kiocb: Kiocb::from_raw_any(iocb),
                 iter: IovIterDest::from_raw(iter),
                 inode: Inode::from_raw(inode),
                 ops: IomapOps::from_raw(ops),
@@ -243,9 +243,9 @@ impl<T: SimpleDioRead> Vtable<T> {
         let this = unsafe { &*data.cast::<T>() };
         // SAFETY: Only `MappedRead::submit` submits through the hook, with a bio of a set that
         // lives as long as the context; the block layer hands its ownership back here, done.
-        let done = unsafe { CompletedRead::new(Bio::<InFlight<T::Data>>::from_raw(bio)) };
+        let done = unsafe { CompletedRead::new(Bio::<DioRequest<T::Data>>::from_raw(bio)) };
         T::end_io(this, &done);
-        done.end();
+        done.complete_or_defer();
     }
 
     /// The hook's `->complete_work`: finishes a read that [`CompletedRead`] deferred.
@@ -253,16 +253,17 @@ impl<T: SimpleDioRead> Vtable<T> {
     /// # Safety
     ///
     /// `data` must be the registered `T` and `work` the work item of a read that
-    /// `CompletedRead::end` queued; called from the workqueue (process context).
+    /// `CompletedRead::complete_or_defer` queued; called from the workqueue (process context).
     unsafe extern "C" fn complete_work(_data: *mut c_void, work: *mut bindings::work_struct) {
-        let off = offset_of!(InFlight<T::Data>, work);
+        let off = offset_of!(DioRequest<T::Data>, work);
         // SAFETY: The work item lives at `off` in the front-pad data of a bio whose ownership
-        // the work holds (`CompletedRead::end`); its set lives as long as the context, which
-        // lives until every work item of the path has run.
-        let bio = unsafe { Bio::<InFlight<T::Data>>::from_data(work.cast::<u8>().sub(off).cast()) };
+        // the work holds (`CompletedRead::complete_or_defer`); its set lives as long as the
+        // context, which lives until every work item of the path has run.
+        let bio =
+            unsafe { Bio::<DioRequest<T::Data>>::from_data(work.cast::<u8>().sub(off).cast()) };
         // SAFETY: The bio was submitted by `MappedRead::submit` and is done; a work item runs
         // in process context.
-        let _ = unsafe { CompletedRead::new(bio).finish() };
+        let _ = unsafe { CompletedRead::new(bio).complete() };
     }
 }
 
