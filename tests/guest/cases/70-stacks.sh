@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Block stacks: ext4 and XFS on the device-mapper and md stacks servers run, with reads
-# of every engine at knob 1 and 0. Sourced by suite.sh; runs on its own too.
+# of every engine at each knob setting, and a device error below dm-crypt at each. Sourced by
+# suite.sh; runs on its own too.
 #
 # Knob 1 must never be worse than knob 0: the same data, no error anywhere. Most stacks
 # cannot take REQ_NOWAIT bios (no BLK_FEAT_NOWAIT: dm-crypt, dm-flakey, md raid1), which
@@ -110,9 +111,40 @@ stk_read() {
 }
 
 # stk_dmesg_clean SINCE: no kernel line after line SINCE of dmesg reports an error.
+# stk_fault FS FILE KNOB: the disk under dm-crypt fails each clone of four 4 KiB preads
+# (fail_make_request, filtered to the reading task: dm-crypt submits a read's clone from it).
+# Every setting gives EIO and a FAN_FS_ERROR; the Rust path serves the reads and counts each
+# error; nothing stays pinned. A row in faults.tsv.
+STK_FMR=/sys/kernel/debug/fail_make_request
+stk_fault() {
+	local fs=$1 f=$2 knob=$3 p0 h0 e0 hits errs rc out
+	[ "$knob" = - ] || echo $knob >$KNOB
+	p0=$(pins) h0=$(counter hits) e0=$(counter read_errors)
+	echo 1 >$STK_FMR/task-filter && echo 100 >$STK_FMR/probability &&
+		echo -1 >$STK_FMR/times && echo 0 >$STK_FMR/verbose && echo 1 >$STK_FMR/interval &&
+		echo 1 >/sys/block/sdiostk0/make-it-fail || return 1
+	out=$(sdio-check read $f --engine pread --off 16k --count 4 --fail-self \
+		--expect-errno EIO --fs-error EIO 2>&1)
+	rc=$?
+	echo 0 >/sys/block/sdiostk0/make-it-fail
+	echo 0 >$STK_FMR/probability
+	hits=$(($(counter hits) - h0)) errs=$(($(counter read_errors) - e0))
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' $fs $knob bio-error-under-crypt pread \
+		"$([ $rc = 0 ] && echo EIO || echo FAIL)" $hits $errs $(($(pins) - p0)) \
+		>>/run/sdio/out/faults.tsv
+	[ $rc = 0 ] || { echo "$out"; return 1; }
+	[ "$(pins)" = "$p0" ] || { echo "pages left pinned"; return 1; }
+	case $knob in
+	1 | rust) [ $hits = 4 ] && [ $errs = 4 ] ||
+		{ echo "hits +$hits, read_errors +$errs (want 4, 4)"; return 1; } ;;
+	*) [ $hits = 0 ] && [ $errs = 0 ] ||
+		{ echo "Rust counters moved at knob $knob"; return 1; } ;;
+	esac
+}
+
 stk_dmesg_clean() {
 	local new
-	new=$(dmesg | tail -n +$(($1 + 1)) | grep -iE 'error|fail|critical' || true)
+	new=$(dmesg | sed -n "$(($1 + 1)),${2:-\$}p" | grep -iE 'error|fail|critical' || true)
 	[ -z "$new" ] || { echo "$new"; return 1; }
 }
 
@@ -161,8 +193,15 @@ for stack in linear flakey crypt raid1; do
 				done
 			done
 		done
+		upto=$(dmesg | wc -l)
+		if [ $stack = crypt ] && [ -d $STK_FMR ]; then
+			for knob in $STK_KNOBS; do
+				check "$stack: $fs: bio error below dm-crypt, knob $knob: EIO and FAN_FS_ERROR, counters as documented, nothing pinned" \
+					stk_fault $fs $MNT/data $knob
+			done
+		fi
 		umount $MNT
-		check "$stack: $fs: no error in the kernel log" stk_dmesg_clean $since
+		check "$stack: $fs: no error in the kernel log" stk_dmesg_clean $since $upto
 	done
 	stk_down $stack
 	stk_nullb_rm 0

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Fault injection, at each knob setting, on every engine: the device failing the read's bio
-# (fail_make_request on the NVMe disk) and allocations failing (failslab with
-# fail_page_alloc: those that cannot sleep, as under IOCB_NOWAIT, then every one). Each
+# (fail_make_request on the NVMe disk; under dm-crypt: 70-stacks.sh), allocations failing
+# (failslab with fail_page_alloc: those that cannot sleep, as under IOCB_NOWAIT, then every
+# one), an NVMe command timing out, and CPU hotplug. Each
 # injection is task-filtered: sdio-check marks itself (--fail-self) around each read only,
 # so the file system's own I/O and allocations, and io-wq's retries, are untouched.
 # A device error must give EIO and a FAN_FS_ERROR at every setting. An allocation failure
@@ -139,6 +140,56 @@ else
 	check "$fs: after the faults, the file reads right" \
 		expect_hits 1 sdio-check read $FV --engine uring --off 16k --seed 6
 	rm -f $FV
+fi
+
+# An NVMe command timeout under a read: the completion of the next command the disk
+# completes is dropped (fail_io_timeout, once; it acts where the device completes, so no
+# task filter), which the driver's timeout handler meets with an abort, then a controller
+# reset, after which the command is retried. The read returns the right data at every
+# setting, the Rust path serving it once, and nothing stays pinned.
+if [ -d $DBG/fail_io_timeout ] && [ -w /sys/block/$disk/io-timeout-fail ]; then
+	tmo=$(cat /sys/block/$disk/queue/io_timeout)
+	echo 1000 >/sys/block/$disk/queue/io_timeout
+	sdio-check fill $FV 64k --seed 6 >/dev/null && sync
+	for setting in $settings; do
+		echo $setting >$KNOB
+		h0=$(counter hits) e0=$(counter read_errors) p0=$(pins)
+		since=$(dmesg | wc -l)
+		fault_on fail_io_timeout task-filter=0 times=1 &&
+			echo 1 >/sys/block/$disk/io-timeout-fail
+		out=$(timeout 120 sdio-check read $FV --engine pread --off 16k --count 1 --seed 6 2>&1)
+		rc=$?
+		echo 0 >/sys/block/$disk/io-timeout-fail
+		fault_off fail_io_timeout
+		p1=$(pins)
+		hits=$(($(counter hits) - h0)) errs=$(($(counter read_errors) - e0))
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' $fs $setting nvme-timeout pread \
+			"$([ $rc = 0 ] && echo data || echo FAIL)" $hits $errs $((p1 - p0)) >>$TSV
+		why=""
+		[ $rc = 0 ] || why="sdio-check: $out"
+		[ "$p1" = "$p0" ] || why="$why; $((p1 - p0)) pages left pinned"
+		dmesg | tail -n +$((since + 1)) | grep -qE 'BUG:|WARNING:|Oops|hung_task' &&
+			why="$why; the kernel log has a warning"
+		dmesg | tail -n +$((since + 1)) | grep -q 'timeout' ||
+			why="$why; no command timed out (the injection did not fire)"
+		case $setting in
+		rust | 1) [ $hits = 1 ] && [ $errs = 0 ] ||
+			why="$why; hits +$hits, read_errors +$errs (want 1, 0)" ;;
+		*) [ $hits = 0 ] || why="$why; Rust counters moved at knob $setting" ;;
+		esac
+		if [ -z "$why" ]; then
+			ok "$fs: NVMe command timeout, knob $setting: data right, nothing pinned"
+		else
+			not_ok "$fs: NVMe command timeout, knob $setting"
+			echo "#   ${why#; }" | head -20
+			dmesg | tail -n +$((since + 1)) | tail -n 8 | sed 's/^/#   /'
+		fi
+	done
+	echo $tmo >/sys/block/$disk/queue/io_timeout
+	echo $KNOB_ON >$KNOB
+	rm -f $FV
+else
+	skip "$fs: NVMe command timeouts (no fail_io_timeout)"
 fi
 
 # CPU hotplug while reads run on every engine: the per-CPU bio caches of a CPU that goes
