@@ -158,9 +158,10 @@ impl<'a, D> Bio<'a, D> {
     /// merging the pages of a folio into one vector); returns `false`, with bio and iterator
     /// untouched, for anything else.
     ///
-    /// For such a buffer `bio_iov_iter_get_pages()` comes down to `iov_iter_extract_pages()`
-    /// too, after dispatching on the iterator type, then walks the folios to merge their pages
-    /// into vectors: adding the pages as they are saves that walk.
+    /// For such a buffer `bio_iov_iter_get_pages()` comes down to `pin_user_pages_fast()` too,
+    /// after dispatching on the iterator type and extracting a page array, then walks the
+    /// folios to merge their pages into vectors: pinning into the vectors' own room and adding
+    /// the pages as they are saves all of that.
     #[inline(always)]
     fn pin_user_buf(
         &mut self,
@@ -190,57 +191,60 @@ impl<'a, D> Bio<'a, D> {
         if nr > max_vecs {
             return Ok(false);
         }
+        let off = addr % PAGE_SIZE;
+        let it = iter.as_raw();
         // SAFETY: We own the bio, which is not in flight: nothing else uses its vectors,
         // `bi_max_vecs` of them. The page array lives at their end, as in
         // `iov_iter_extract_bvecs()` (`PAGE_PTRS_PER_BVEC - 1` pointers a vector in), and
-        // holds the `nr <= bi_max_vecs` pointers `iov_iter_extract_pages()` writes; vector `i`
+        // holds the `nr <= bi_max_vecs` pointers `pin_user_pages_fast()` writes; vector `i`
         // overlaps only page pointers up to `i`, which are read before it is written. The
         // buffer may be written for `'a` (invariant of `IovIterDest`), which the bio holds its
-        // pages for.
+        // pages for; its pages are pinned as `iov_iter_extract_user_pages()` pins them.
         unsafe {
-            let mut pages = (*bio)
-                .bi_io_vec
+            let bv = (*bio).bi_io_vec;
+            let pages = bv
                 .cast::<*mut bindings::page>()
                 .add(max_vecs * (PAGE_PTRS_PER_BVEC - 1));
-            let array = pages;
-            let mut off = 0usize;
+            let mut flags = bindings::FOLL_WRITE;
+            if (*it).nofault {
+                flags |= bindings::FOLL_NOFAULT;
+            }
             // `nr` is at most `bi_max_vecs`, a `u16`: the cast is lossless.
-            let got = bindings::iov_iter_extract_pages(
-                iter.as_raw(),
-                &mut pages,
-                len,
-                nr as u32,
-                0,
-                &mut off,
-            );
-            if got != len as isize {
+            let got = bindings::pin_user_pages_fast(addr - off, nr as i32, flags, pages);
+            if got != nr as i32 {
                 if got > 0 {
-                    // The extraction pinned the pages of `got` bytes from `off`, and advanced
-                    // the iterator by as many.
-                    bindings::unpin_user_pages(array, (off + got as usize).div_ceil(PAGE_SIZE));
-                    iter.revert(got as usize);
+                    bindings::unpin_user_pages(pages, got as usize);
                 }
                 return Ok(false);
             }
-            let mut left = len;
+            let (mut off, mut left) = (off, len);
             // See `set_pages_dirty`: tested while the vectors are filled, which saves walking
             // them again.
             let mut anon_dirty = true;
             for i in 0..nr {
-                let page = array.add(i).read();
+                let page = pages.add(i).read();
                 anon_dirty = anon_dirty && page_anon_dirty(page);
                 let n = left.min(PAGE_SIZE - off);
-                // Lossless: `n` is at most `PAGE_SIZE`, `off` below it. There is room:
-                // `nr <= bi_max_vecs`, and the size is at most `len`.
-                bindings::__bio_add_page(bio, page, n as u32, off as u32);
+                // What `__bio_add_page()` writes, a vector a page, whose checks the bounds
+                // above meet: `nr <= bi_max_vecs`, and the size is `len`. Lossless: `n` is at
+                // most `PAGE_SIZE`, `off` below it.
+                bv.add(i).write(bindings::bio_vec {
+                    bv_page: page,
+                    bv_len: n as u32,
+                    bv_offset: off as u32,
+                });
                 left -= n;
                 off = 0;
             }
+            // Lossless: `nr` is at most `bi_max_vecs`, and `len` below `nr` pages.
+            (*bio).bi_vcnt = nr as u16;
+            (*bio).bi_iter.bi_size = len as u32;
             bindings::bio_set_flag(bio, bindings::BIO_PAGE_PINNED);
             if !anon_dirty {
                 bindings::bio_set_pages_dirty(bio);
             }
         }
+        iter.advance(len);
         Ok(true)
     }
 
