@@ -31,6 +31,7 @@ SCHED_WORDS = ("sched", "task_fair", "__switch_to", "load_avg", "_entities", "up
 # What each path runs itself for a read it serves (see the table's text).
 BUFFER_HELPERS = ("bio_set_pages_dirty", "iov_iter_npages", "bio_iov_iter_get_pages",
                   "iov_iter_extract_pages", "iov_iter_extract_bvecs", "iov_iter_advance",
+                  "bio_iov_ubuf_get_pages",
                   "__bio_add_page")
 
 

@@ -13,14 +13,6 @@ use crate::{
     prelude::*,
 };
 
-/// Page pointers a `struct bio_vec` holds (`PAGE_PTRS_PER_BVEC` in lib/iov_iter.c): at least
-/// two, or a vector could not be written over its own page pointer only.
-const PAGE_PTRS_PER_BVEC: usize = {
-    let n = size_of::<bindings::bio_vec>() / size_of::<*mut bindings::page>();
-    assert!(n >= 2);
-    n
-};
-
 /// Whether the bio holds page pins (`bio_release_pages()` drops them): `BIO_PAGE_PINNED`.
 ///
 /// # Safety
@@ -94,26 +86,39 @@ impl<'a, D> Bio<'a, D> {
     /// that needs an empty bio allocated with no vectors (`bio_iov_vecs_to_alloc()`), and
     /// fails with `EINVAL` otherwise.
     ///
-    /// A single user buffer (`read()`, io_uring) that fits the bio's vectors whole is pinned
-    /// here, a vector a page; every other iterator, and a buffer that could be pinned only in
-    /// part (or holds memory `pin_user_pages_fast()` refuses without `FOLL_PCI_P2PDMA`), goes
-    /// to `bio_iov_iter_get_pages()`, as it would without this.
+    /// A single user buffer (`read()`, io_uring) that fits an empty bio whole is pinned by
+    /// `bio_iov_ubuf_get_pages()`, a vector a page; every other iterator, and a buffer it does
+    /// not take, goes to `bio_iov_iter_get_pages()`.
     ///
     /// It may sleep: process context only.
     // Once per read: inlined.
     #[inline(always)]
     pub fn add_iter_pages(&mut self, iter: &mut IovIterDest<'a>, len_align_mask: u32) -> Result {
+        let bio = self.as_raw();
         // SAFETY: We own the bio, which is not in flight.
-        let bdev = unsafe { (*self.as_raw()).bi_bdev };
-        if bdev.is_null() || self.submitted() {
+        if unsafe { (*bio).bi_bdev }.is_null() || self.submitted() {
             return Err(EINVAL);
         }
-        // SAFETY: The bio's device is valid for `'a` (type invariant).
-        let mem_align_mask = unsafe { BlockDevice::from_raw(bdev) }.dma_alignment();
-        if self.pin_user_buf(iter, mem_align_mask, len_align_mask)? {
-            return Ok(());
+        // SAFETY: We own the bio, which is not in flight, and it has a device, which
+        // `bio_iov_ubuf_get_pages()` needs; it leaves a bio with pages or vectors of its own
+        // alone. `iter` is valid and the memory it describes may be written for `'a`
+        // (invariant of `IovIterDest`), which the bio holds it for.
+        let added = unsafe { bindings::bio_iov_ubuf_get_pages(bio, iter.as_raw(), len_align_mask) };
+        match added {
+            0 => self.add_iter_pages_slow(iter, len_align_mask),
+            1.. => Ok(()),
+            // An errno: it fits an `i32`.
+            _ => Err(Error::from_errno(added as i32)),
         }
+    }
+
+    /// [`Bio::add_iter_pages`] for what `bio_iov_ubuf_get_pages()` does not take.
+    #[inline(never)]
+    fn add_iter_pages_slow(&mut self, iter: &mut IovIterDest<'a>, len_align_mask: u32) -> Result {
         let bio = self.as_raw();
+        // SAFETY: We own the bio, which is not in flight; the caller tested it has a device,
+        // which is valid for `'a` (type invariant).
+        let mem_align_mask = unsafe { BlockDevice::from_raw((*bio).bi_bdev) }.dma_alignment();
         // SAFETY: We own the bio, which is not in flight.
         let (vcnt, max_vecs, size, cloned, pinned) = unsafe {
             (
@@ -151,101 +156,6 @@ impl<'a, D> Bio<'a, D> {
             self.set_pages_dirty();
         }
         Ok(())
-    }
-
-    /// Pins a whole single user buffer into an empty bio, a vector per page, and marks its
-    /// pages dirty, as `bio_iov_iter_get_pages()` and `bio_set_pages_dirty()` would (without
-    /// merging the pages of a folio into one vector); returns `false`, with bio and iterator
-    /// untouched, for anything else.
-    ///
-    /// For such a buffer `bio_iov_iter_get_pages()` comes down to `pin_user_pages_fast()` too,
-    /// after dispatching on the iterator type and extracting a page array, then walks the
-    /// folios to merge their pages into vectors: pinning into the vectors' own room and adding
-    /// the pages as they are saves all of that.
-    #[inline(always)]
-    fn pin_user_buf(
-        &mut self,
-        iter: &mut IovIterDest<'a>,
-        mem_align_mask: u32,
-        len_align_mask: u32,
-    ) -> Result<bool> {
-        let Some((addr, len)) = iter.ubuf() else {
-            return Ok(false);
-        };
-        let bio = self.as_raw();
-        // SAFETY: We own the bio, which is not in flight.
-        let (vcnt, max_vecs) = unsafe { ((*bio).bi_vcnt, usize::from((*bio).bi_max_vecs)) };
-        if vcnt != 0 {
-            return Ok(false);
-        }
-        // The memory alignment the device needs, as `iov_iter_extract_bvecs()` checks it.
-        if (addr | len) & mem_align_mask as usize != 0 {
-            return Err(EINVAL);
-        }
-        // What C would trim or fail, and what cannot fit: left to C. With `len` at most
-        // `max_vecs` pages, nothing below overflows.
-        if len == 0 || len & len_align_mask as usize != 0 || len > max_vecs * PAGE_SIZE {
-            return Ok(false);
-        }
-        let nr = (addr % PAGE_SIZE + len).div_ceil(PAGE_SIZE);
-        if nr > max_vecs {
-            return Ok(false);
-        }
-        let off = addr % PAGE_SIZE;
-        let it = iter.as_raw();
-        // SAFETY: We own the bio, which is not in flight: nothing else uses its vectors,
-        // `bi_max_vecs` of them. The page array lives at their end, as in
-        // `iov_iter_extract_bvecs()` (`PAGE_PTRS_PER_BVEC - 1` pointers a vector in), and
-        // holds the `nr <= bi_max_vecs` pointers `pin_user_pages_fast()` writes; vector `i`
-        // overlaps only page pointers up to `i`, which are read before it is written. The
-        // buffer may be written for `'a` (invariant of `IovIterDest`), which the bio holds its
-        // pages for; its pages are pinned as `iov_iter_extract_user_pages()` pins them.
-        unsafe {
-            let bv = (*bio).bi_io_vec;
-            let pages = bv
-                .cast::<*mut bindings::page>()
-                .add(max_vecs * (PAGE_PTRS_PER_BVEC - 1));
-            let mut flags = bindings::FOLL_WRITE;
-            if (*it).nofault {
-                flags |= bindings::FOLL_NOFAULT;
-            }
-            // `nr` is at most `bi_max_vecs`, a `u16`: the cast is lossless.
-            let got = bindings::pin_user_pages_fast(addr - off, nr as i32, flags, pages);
-            if got != nr as i32 {
-                if got > 0 {
-                    bindings::unpin_user_pages(pages, got as usize);
-                }
-                return Ok(false);
-            }
-            let (mut off, mut left) = (off, len);
-            // See `set_pages_dirty`: tested while the vectors are filled, which saves walking
-            // them again.
-            let mut anon_dirty = true;
-            for i in 0..nr {
-                let page = pages.add(i).read();
-                anon_dirty = anon_dirty && page_anon_dirty(page);
-                let n = left.min(PAGE_SIZE - off);
-                // What `__bio_add_page()` writes, a vector a page, whose checks the bounds
-                // above meet: `nr <= bi_max_vecs`, and the size is `len`. Lossless: `n` is at
-                // most `PAGE_SIZE`, `off` below it.
-                bv.add(i).write(bindings::bio_vec {
-                    bv_page: page,
-                    bv_len: n as u32,
-                    bv_offset: off as u32,
-                });
-                left -= n;
-                off = 0;
-            }
-            // Lossless: `nr` is at most `bi_max_vecs`, and `len` below `nr` pages.
-            (*bio).bi_vcnt = nr as u16;
-            (*bio).bi_iter.bi_size = len as u32;
-            bindings::bio_set_flag(bio, bindings::BIO_PAGE_PINNED);
-            if !anon_dirty {
-                bindings::bio_set_pages_dirty(bio);
-            }
-        }
-        iter.advance(len);
-        Ok(true)
     }
 
     /// Marks the bio's pages dirty, before a read into user memory.
