@@ -18,7 +18,8 @@
 #   make clean     drop the object directories (keeps build root, tree, ccache)
 # Variables: LINUX=7.3|7.2 (the kernel, Debian's linux-source-$(LINUX); default 7.3),
 #            SIMPLE_DIO=y|m|n (default m: one build covers load, unload, KUnit), DEBUG=1 (KASAN/lockdep/kmemleak build),
-#            FULL=1 (longer test variant), CHECK=0 (make test without the quality
+#            FULL=1 (longer test variant), CASES="fs/90-* 90-*" (make test runs only
+#            the guest cases matching a pattern), CHECK=0 (make test without the quality
 #            gates), INLINE_HELPERS=1 (CONFIG_RUST_INLINE_HELPERS build),
 #            TOOLCHAIN=pinned|newest (trixie's Rust, which the gates judge with, or
 #            trixie-backports' current one in a build root of its own: make check
@@ -32,6 +33,7 @@ export SDIO_SIMPLE_DIO := $(SIMPLE_DIO)
 export SDIO_LINUX := $(LINUX)
 export SDIO_VARIANT := $(if $(filter 1,$(DEBUG)),debug,$(if $(filter 1,$(INLINE_HELPERS)),inline,default))
 export SDIO_FULL := $(FULL)
+export SDIO_CASES := $(CASES)
 export SDIO_CHECK := $(if $(filter 0,$(CHECK)),0,1)
 
 .PHONY: all build run test bench profile compare fstests check patches series-test shell clean

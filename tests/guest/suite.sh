@@ -21,8 +21,21 @@ if [ "${SDIO_SIMPLE_DIO:-m}" = n ]; then
 fi
 # Each subject is a file: cases/NN-*.sh in name order, and for each of ext4 and XFS,
 # cases/fs/NN-*.sh with the file system mounted. A new subject is a new file.
+# SDIO_CASES (make test CASES=...), if set, lists the patterns of the cases to run, as
+# their names relative to cases/ without ".sh": "fs/90-* 90-kmemleak".
 cases=/run/sdio/bin/cases
-for c in $cases/[0-1]*.sh; do . $c; done
+wanted() {
+	local name=${1#$cases/} p r=1
+	[ -n "${SDIO_CASES:-}" ] || return 0
+	set -f
+	for p in $SDIO_CASES; do
+		case ${name%.sh} in $p) r=0 ;; esac
+	done
+	set +f
+	return $r
+}
+[ -z "${SDIO_CASES:-}" ] || echo "# only the cases matching: $SDIO_CASES"
+for c in $cases/[0-1]*.sh; do wanted $c && . $c; done
 for fs in ext4 xfs; do
 	case $fs in
 	ext4) mkfs.ext4 -q -F -b 4096 $DEV ;;
@@ -31,10 +44,10 @@ for fs in ext4 xfs; do
 	mount -t $fs $DEV $MNT || { not_ok "$fs: mount"; continue; }
 	F=$MNT/data
 	sdio-check fill $F 1M --seed 7 >/dev/null || not_ok "$fs: fill"
-	for c in $cases/fs/*.sh; do . $c; done
+	for c in $cases/fs/*.sh; do wanted $c && . $c; done
 	umount $MNT
 done
-for c in $cases/[2-9]*.sh; do . $c; done
+for c in $cases/[2-9]*.sh; do wanted $c && . $c; done
 
 echo "# fast-path counters at the end:"
 sed 's/^/#   /' $STATS

@@ -581,6 +581,9 @@ fn read_cmd(path: &str, o: &Opts) {
             .open("/proc/thread-self/make-it-fail")
             .unwrap_or_else(|_| die("cannot open /proc/thread-self/make-it-fail (CONFIG_FAULT_INJECTION)"))
     });
+    if fail_self.is_some() {
+        fault_in_everything();
+    }
     let (mut reads, mut bytes, mut allowed) = (0u64, 0u64, 0u64);
     loop {
         if o.secs > 0 {
@@ -677,6 +680,19 @@ fn read_cmd(path: &str, o: &Opts) {
         println!("allowed: {allowed} of {reads} reads failed with {e}");
     }
     println!("ok: {reads} reads, {bytes} bytes verified ({} engine)", o.engine);
+}
+
+/// Makes every page this process uses resident, now and later (`mlockall()`), and grows the
+/// stack ahead: a page fault of this task from user space while it is marked to fail every
+/// allocation would get `VM_FAULT_OOM` and retry for ever, since the task is never the one
+/// the OOM killer picks. Only the read under test may then meet an allocation.
+fn fault_in_everything() {
+    // SAFETY: No pointer is passed.
+    if unsafe { libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE) } != 0 {
+        die("mlockall() failed");
+    }
+    let stack = [0u8; 256 << 10];
+    std::hint::black_box(&stack);
 }
 
 /// Marks this thread for fault injection with a task filter, or unmarks it, through its
