@@ -75,9 +75,9 @@ impl<'a, D> Bio<'a, D> {
     ///
     /// `len_align_mask` is the mask every segment length must satisfy; the memory alignment
     /// the device needs is checked too. Fails with `EFAULT` for unmapped user memory, and with
-    /// `EINVAL` for misaligned segments, a bio without a device, one that was submitted, one
-    /// that is full, and one that would mix pinned user pages with pages that are not pinned
-    /// (their release unpins all or none). User pages are pinned (and
+    /// `EINVAL` for misaligned segments (with nothing added), a bio that does not read, a bio
+    /// without a device, one that was submitted, one that is full, and one that would mix
+    /// pinned user pages with pages that are not pinned (their release unpins all or none). User pages are pinned (and
     /// unpinned by [`Bio::release_pages`] or on drop) and marked dirty, as
     /// `bio_set_pages_dirty()` does before a direct-I/O read (the device writes them behind the
     /// page tables' back); kernel pages are neither.
@@ -100,9 +100,12 @@ impl<'a, D> Bio<'a, D> {
             return Err(EINVAL);
         }
         // SAFETY: We own the bio, which is not in flight, and it has a device, which
-        // `bio_iov_ubuf_get_pages()` needs; it leaves a bio with pages or vectors of its own
-        // alone. `iter` is valid and the memory it describes may be written for `'a`
-        // (invariant of `IovIterDest`), which the bio holds it for.
+        // `bio_iov_ubuf_get_pages()` needs. It writes anywhere in the bio's own `bi_max_vecs`
+        // vectors, which are the bio's alone: every `Bio` comes from `bio_alloc_bioset()` on a
+        // set with `BIOSET_NEED_BVECS` (`BioSet`), and a bio that took an iterator's vectors
+        // instead (`BIO_CLONED`) or holds pages is left alone. `iter` is valid, and the memory
+        // it describes may be written for `'a` (invariant of `IovIterDest`), which the bio
+        // holds it for; a bio whose device would read it is refused (`EINVAL`).
         let added = unsafe { bindings::bio_iov_ubuf_get_pages(bio, iter.as_raw(), len_align_mask) };
         match added {
             0 => self.add_iter_pages_slow(iter, len_align_mask),
@@ -129,8 +132,14 @@ impl<'a, D> Bio<'a, D> {
                 pages_pinned(bio),
             )
         };
+        // SAFETY: The bio is valid.
+        let device_reads = unsafe { bindings::bio_op(bio) } != bindings::req_op_REQ_OP_READ;
         let user_backed = iter.is_user_backed();
-        let refused = if iter.is_bvec() {
+        let refused = if device_reads {
+            // The buffer is for the device to write, as `bio_iov_ubuf_get_pages()` also
+            // checks.
+            true
+        } else if iter.is_bvec() {
             // `bio_iov_iter_set()` puts a bvec iterator's vectors in place of the bio's own:
             // only a bio allocated without vectors and given nothing yet may take them, or the
             // bio's array would be lost and `bio_free()` would free the caller's array into a
@@ -149,9 +158,21 @@ impl<'a, D> Bio<'a, D> {
         // SAFETY: We own the bio, which is not in flight, and `iter` is valid; the memory it
         // describes may be written for `'a` (invariant of `IovIterDest`), which the bio holds
         // it for. A bvec iterator meets an empty bio without vectors (tested above).
-        to_result(unsafe {
+        let ret = unsafe {
             bindings::bio_iov_iter_get_pages(bio, iter.as_raw(), mem_align_mask, len_align_mask)
-        })?;
+        };
+        if ret < 0 {
+            // A misaligned segment makes `bio_iov_iter_get_pages()` unpin every page and drop
+            // the vectors, but not the size: the bio would then look ready, its size over
+            // pages it no longer holds.
+            // SAFETY: We own the bio, which is not in flight.
+            unsafe {
+                if (*bio).bi_vcnt == 0 {
+                    (*bio).bi_iter.bi_size = 0;
+                }
+            }
+            return Err(Error::from_errno(ret));
+        }
         if user_backed {
             self.set_pages_dirty();
         }

@@ -187,6 +187,42 @@ mod suite {
         Ok(())
     }
 
+    /// An I/O vector with a misaligned segment after an aligned one adds nothing: the bio is
+    /// left empty, not with the size of pages it gave back; a bio that writes takes no
+    /// destination buffer.
+    #[test]
+    fn misaligned_iter() -> Result {
+        let file = BdevFile::open(bindings::RAMDISK_MAJOR, 0, OpenMode::READ)?;
+        let set = KBox::pin_init(BioSet::<u32>::new(2), GFP_KERNEL)?;
+        let mut buf = KVec::<u8>::from_elem(0u8, 2 * PAGE_SIZE, GFP_KERNEL)?;
+        let base = buf.as_mut_ptr();
+        let kvec = [
+            bindings::kvec {
+                iov_base: base.cast(),
+                iov_len: 512,
+            },
+            bindings::kvec {
+                // SAFETY: Within the buffer.
+                iov_base: unsafe { base.add(PAGE_SIZE + 1) }.cast(),
+                iov_len: 512,
+            },
+        ];
+        // SAFETY: Zeroes are a valid `iov_iter` for `iov_iter_kvec()` to set up.
+        let mut iter: bindings::iov_iter = unsafe { core::mem::zeroed() };
+        // SAFETY: `kvec` describes `buf`, which outlives the iterator and the bios.
+        unsafe { bindings::iov_iter_kvec(&mut iter, bindings::ITER_DEST, kvec.as_ptr(), 2, 1024) };
+        // SAFETY: A destination iterator over `buf`, which nothing else uses meanwhile.
+        let it = unsafe { crate::iov::IovIterDest::from_raw(&mut iter) };
+        let mut bio = set.alloc(file.bdev(), Op::Write, 2, GFP_KERNEL, 0)?;
+        assert_eq!(bio.add_iter_pages(it, 0), Err(EINVAL));
+        assert_eq!(it.len(), 1024);
+        let mut bio = set.alloc(file.bdev(), Op::Read, 2, GFP_KERNEL, 0)?;
+        assert_eq!(bio.add_iter_pages(it, 0), Err(EINVAL));
+        assert_eq!(bio.size(), 0);
+        assert_eq!(bio.submit_wait(), Err(EINVAL));
+        Ok(())
+    }
+
     /// A bio is submitted once: after `submit_wait` it takes no page and is not submitted
     /// again; `FUA` is for writes only; `MKDEV()`'s bounds hold.
     #[test]
