@@ -7,6 +7,7 @@
 use crate::{
     bindings,
     error::{to_result, Error, Result},
+    fs::LocalFile,
     types::Opaque,
 };
 
@@ -28,6 +29,14 @@ impl Inode {
     pub unsafe fn from_raw<'a>(ptr: *mut bindings::inode) -> &'a Self {
         // SAFETY: `Self` is a transparent wrapper and the caller guarantees validity for `'a`.
         unsafe { &*ptr.cast() }
+    }
+
+    /// Returns the inode of `file` (`file_inode()`).
+    #[inline]
+    pub fn of_file(file: &LocalFile) -> &Self {
+        // SAFETY: `f_inode` is set when the file is opened and never changes; the file holds
+        // its inode for as long as it lives, which the reference to it is shorter than.
+        unsafe { Self::from_raw((*file.as_ptr()).f_inode) }
     }
 
     /// Returns the raw `struct inode` pointer.

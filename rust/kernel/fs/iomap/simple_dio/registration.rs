@@ -139,8 +139,9 @@ impl<T: SimpleDioRead> Vtable<T> {
         // SAFETY: `data` is the registered context, alive until every call has returned.
         let this = unsafe { &*data.cast::<T>() };
         let sync_ret = Cell::new(EIO.to_errno() as isize);
-        // SAFETY: The kiocb's file and its inode are valid for the call.
-        let inode = unsafe { (*(*iocb).ki_filp).f_inode };
+        // SAFETY: The kiocb is valid for the call, and until an asynchronous read completes.
+        let kiocb = unsafe { Kiocb::from_raw_any(iocb) };
+        let inode = Inode::of_file(kiocb.filp());
         // INVARIANT: Not mapped, `it` not needed yet.
         let mut state = ReadState {
             it: MaybeUninit::uninit(),
@@ -152,13 +153,13 @@ impl<T: SimpleDioRead> Vtable<T> {
             submitted: false,
             queued: false,
         };
-        // SAFETY: The arguments are valid for the call (and the kiocb, the buffer and the
-        // inode until an asynchronous read completes).
+        // SAFETY: The arguments are valid for the call (and the buffer until an asynchronous
+        // read completes).
         let res = T::read(this, unsafe {
             OfferedRead {
-                kiocb: Kiocb::from_raw_any(iocb),
+                kiocb,
                 iter: IovIterDest::from_raw(iter),
-                inode: Inode::from_raw(inode),
+                inode,
                 ops: IomapOps::from_raw(ops),
                 dio_flags,
                 state: &mut state,
@@ -204,7 +205,7 @@ impl<T: SimpleDioRead> Vtable<T> {
         }
         if state.dio_counted {
             // SAFETY: The inode is valid; this ends the count `OfferedRead::map` took.
-            unsafe { bindings::inode_dio_end(inode) };
+            unsafe { bindings::inode_dio_end(inode.as_raw()) };
         }
         let err = match res {
             Ok(Some(why)) => {
