@@ -66,6 +66,7 @@ mod tests;
 use self::set::BioWithData;
 pub use self::{
     completion::{CompletedBio, EndIo},
+    pages::BioIter,
     set::BioSet,
 };
 

@@ -7,11 +7,78 @@ use super::Bio;
 use crate::{
     bindings,
     block::bdev::BlockDevice,
-    error::{to_result, Result},
-    iov::IovIterDest,
+    error::Result,
+    iov::{IovIterDest, IovIterSource},
     page::{Page, PAGE_SIZE},
     prelude::*,
 };
+
+mod private {
+    pub trait Sealed {}
+}
+
+/// An I/O vector whose pages a bio can carry: the buffer of a read ([`IovIterDest`]), which
+/// the device writes, or of a write ([`IovIterSource`]), which it reads.
+///
+/// Sealed: a bio trusts it for the direction of the I/O and what the memory may be used for.
+pub trait BioIter<'a>: private::Sealed {
+    /// Whether the device writes the memory: a bio that reads the device (`REQ_OP_READ`)
+    /// takes it, and its user pages are dirtied.
+    const DEVICE_WRITES: bool;
+
+    /// Returns the raw `struct iov_iter`.
+    fn raw(&mut self) -> *mut bindings::iov_iter;
+
+    /// Returns whether the memory is user memory, whose pages are pinned.
+    fn user_backed(&self) -> bool;
+
+    /// Returns whether the vector is an array of `bio_vec`s, which a bio uses in place.
+    fn bvec(&self) -> bool;
+}
+
+impl private::Sealed for IovIterDest<'_> {}
+
+// The memory may be written for `'d`, which outlives `'a` (type invariant of `IovIterDest`).
+impl<'a, 'd: 'a> BioIter<'a> for IovIterDest<'d> {
+    const DEVICE_WRITES: bool = true;
+
+    #[inline(always)]
+    fn raw(&mut self) -> *mut bindings::iov_iter {
+        self.as_raw()
+    }
+
+    #[inline(always)]
+    fn user_backed(&self) -> bool {
+        self.is_user_backed()
+    }
+
+    #[inline(always)]
+    fn bvec(&self) -> bool {
+        self.is_bvec()
+    }
+}
+
+impl private::Sealed for IovIterSource<'_> {}
+
+// The memory may be read for `'d`, which outlives `'a` (type invariant of `IovIterSource`).
+impl<'a, 'd: 'a> BioIter<'a> for IovIterSource<'d> {
+    const DEVICE_WRITES: bool = false;
+
+    #[inline(always)]
+    fn raw(&mut self) -> *mut bindings::iov_iter {
+        self.as_raw()
+    }
+
+    #[inline(always)]
+    fn user_backed(&self) -> bool {
+        self.is_user_backed()
+    }
+
+    #[inline(always)]
+    fn bvec(&self) -> bool {
+        self.is_bvec()
+    }
+}
 
 /// Whether the bio holds page pins (`bio_release_pages()` drops them): `BIO_PAGE_PINNED`.
 ///
@@ -70,30 +137,33 @@ impl<'a, D> Bio<'a, D> {
         Ok(())
     }
 
-    /// Pins the pages of `iter` into the bio for a read into them, advancing `iter` by the
-    /// bytes added.
+    /// Pins the pages of `iter` into the bio, advancing `iter` by the bytes added: the
+    /// buffer of a read into it ([`IovIterDest`]) for a bio that reads the device, or of a
+    /// write from it ([`IovIterSource`]) for one that writes.
     ///
     /// `len_align_mask` is the mask every segment length must satisfy; the memory alignment
     /// the device needs is checked too. Fails with `EFAULT` for unmapped user memory, and with
-    /// `EINVAL` for misaligned segments (with nothing added), a bio that does not read, a bio
-    /// without a device, one that was submitted, one that is full, and one that would mix
-    /// pinned user pages with pages that are not pinned (their release unpins all or none). User pages are pinned (and
-    /// unpinned by [`Bio::release_pages`] or on drop) and marked dirty, as
-    /// `bio_set_pages_dirty()` does before a direct-I/O read (the device writes them behind the
-    /// page tables' back); kernel pages are neither.
+    /// `EINVAL` for misaligned segments (then the bio is left empty, every vector and pin it
+    /// held given back, and the iterator may be left advanced past the segments before the
+    /// misaligned one), a vector of the other direction than the bio's, a bio without a device, one that was submitted, one that is full, and
+    /// one that would mix pinned user pages with pages that are not pinned (their release
+    /// unpins all or none). User pages are pinned (and unpinned by [`Bio::release_pages`] or on
+    /// drop); for a read they are also marked dirty, as `bio_set_pages_dirty()` does before a
+    /// direct-I/O read (the device writes them behind the page tables' back). Kernel pages are
+    /// neither.
     ///
     /// A bvec iterator's vectors are used in place, as `bio_iov_iter_get_pages()` uses them:
     /// that needs an empty bio allocated with no vectors (`bio_iov_vecs_to_alloc()`), and
     /// fails with `EINVAL` otherwise.
     ///
-    /// A single user buffer (`read()`, io_uring) that fits an empty bio whole is pinned by
-    /// `bio_iov_ubuf_get_pages()`, a vector a page; every other iterator, and a buffer it does
-    /// not take, goes to `bio_iov_iter_get_pages()`.
+    /// A single user buffer (`read()`, `write()`, io_uring) that fits an empty bio whole is
+    /// pinned by `bio_iov_ubuf_get_pages()`, a vector a page; every other iterator, and a
+    /// buffer it does not take, goes to `bio_iov_iter_get_pages()`.
     ///
     /// It may sleep: process context only.
     // Once per read: inlined.
     #[inline(always)]
-    pub fn add_iter_pages(&mut self, iter: &mut IovIterDest<'a>, len_align_mask: u32) -> Result {
+    pub fn add_iter_pages<I: BioIter<'a>>(&mut self, iter: &mut I, len_align_mask: u32) -> Result {
         let bio = self.as_raw();
         // SAFETY: We own the bio, which is not in flight.
         if unsafe { (*bio).bi_bdev }.is_null() || self.submitted() {
@@ -104,9 +174,10 @@ impl<'a, D> Bio<'a, D> {
         // vectors, which are the bio's alone: every `Bio` comes from `bio_alloc_bioset()` on a
         // set with `BIOSET_NEED_BVECS` (`BioSet`), and a bio that took an iterator's vectors
         // instead (`BIO_CLONED`) or holds pages is left alone. `iter` is valid, and the memory
-        // it describes may be written for `'a` (invariant of `IovIterDest`), which the bio
-        // holds it for; a bio whose device would read it is refused (`EINVAL`).
-        let added = unsafe { bindings::bio_iov_ubuf_get_pages(bio, iter.as_raw(), len_align_mask) };
+        // it describes may be used as the device uses it for `'a` (`BioIter`), which the bio
+        // holds it for: `bio_iov_ubuf_get_pages()` refuses (`EINVAL`) a bio whose device would
+        // write a source or read a destination.
+        let added = unsafe { bindings::bio_iov_ubuf_get_pages(bio, iter.raw(), len_align_mask) };
         match added {
             0 => self.add_iter_pages_slow(iter, len_align_mask),
             1.. => Ok(()),
@@ -117,7 +188,7 @@ impl<'a, D> Bio<'a, D> {
 
     /// [`Bio::add_iter_pages`] for what `bio_iov_ubuf_get_pages()` does not take.
     #[inline(never)]
-    fn add_iter_pages_slow(&mut self, iter: &mut IovIterDest<'a>, len_align_mask: u32) -> Result {
+    fn add_iter_pages_slow<I: BioIter<'a>>(&mut self, iter: &mut I, len_align_mask: u32) -> Result {
         let bio = self.as_raw();
         // SAFETY: We own the bio, which is not in flight; the caller tested it has a device,
         // which is valid for `'a` (type invariant).
@@ -132,14 +203,16 @@ impl<'a, D> Bio<'a, D> {
                 pages_pinned(bio),
             )
         };
+        // `Op` has two values: a bio that does not read writes. (`bio_iov_ubuf_get_pages()`
+        // asks `op_is_write()`, which agrees for both.)
         // SAFETY: The bio is valid.
-        let device_reads = unsafe { bindings::bio_op(bio) } != bindings::req_op_REQ_OP_READ;
-        let user_backed = iter.is_user_backed();
-        let refused = if device_reads {
-            // The buffer is for the device to write, as `bio_iov_ubuf_get_pages()` also
-            // checks.
+        let reads_device = unsafe { bindings::bio_op(bio) } == bindings::req_op_REQ_OP_READ;
+        let user_backed = iter.user_backed();
+        let refused = if reads_device != I::DEVICE_WRITES {
+            // The device would write memory that may only be read, or read memory that may
+            // be uninitialised: as `bio_iov_ubuf_get_pages()` also checks.
             true
-        } else if iter.is_bvec() {
+        } else if iter.bvec() {
             // `bio_iov_iter_set()` puts a bvec iterator's vectors in place of the bio's own:
             // only a bio allocated without vectors and given nothing yet may take them, or the
             // bio's array would be lost and `bio_free()` would free the caller's array into a
@@ -156,10 +229,11 @@ impl<'a, D> Bio<'a, D> {
             return Err(EINVAL);
         }
         // SAFETY: We own the bio, which is not in flight, and `iter` is valid; the memory it
-        // describes may be written for `'a` (invariant of `IovIterDest`), which the bio holds
-        // it for. A bvec iterator meets an empty bio without vectors (tested above).
+        // describes may be used as the device uses it for `'a` (`BioIter`, the direction
+        // tested above), which the bio holds it for. A bvec iterator meets an empty bio
+        // without vectors (tested above).
         let ret = unsafe {
-            bindings::bio_iov_iter_get_pages(bio, iter.as_raw(), mem_align_mask, len_align_mask)
+            bindings::bio_iov_iter_get_pages(bio, iter.raw(), mem_align_mask, len_align_mask)
         };
         if ret < 0 {
             // A misaligned segment makes `bio_iov_iter_get_pages()` unpin every page and drop
@@ -173,7 +247,7 @@ impl<'a, D> Bio<'a, D> {
             }
             return Err(Error::from_errno(ret));
         }
-        if user_backed {
+        if I::DEVICE_WRITES && user_backed {
             self.set_pages_dirty();
         }
         Ok(())

@@ -223,6 +223,70 @@ mod suite {
         Ok(())
     }
 
+    /// What a write bio takes from a source vector reaches the device, and a read bio fills a
+    /// destination vector with it; neither takes a vector of the other direction.
+    #[test]
+    fn iter_round_trip() -> Result {
+        const LEN: usize = 2048;
+        let file = BdevFile::open(bindings::RAMDISK_MAJOR, 0, OpenMode::READ_WRITE)?;
+        let set = KBox::pin_init(BioSet::<u32>::new(2), GFP_KERNEL)?;
+        let mut src = KVec::<u8>::with_capacity(LEN, GFP_KERNEL)?;
+        for i in 0..LEN {
+            src.push((i * 7 + 3) as u8, GFP_KERNEL)?;
+        }
+        let mut dst = KVec::<u8>::from_elem(0u8, LEN, GFP_KERNEL)?;
+        // One vector a half: a vector of two segments.
+        let kvecs = |buf: *mut u8| {
+            [
+                bindings::kvec {
+                    iov_base: buf.cast(),
+                    iov_len: LEN / 2,
+                },
+                bindings::kvec {
+                    // SAFETY: Within the buffer.
+                    iov_base: unsafe { buf.add(LEN / 2) }.cast(),
+                    iov_len: LEN / 2,
+                },
+            ]
+        };
+        let (src_vecs, dst_vecs) = (kvecs(src.as_mut_ptr()), kvecs(dst.as_mut_ptr()));
+        // SAFETY: Zeroes are a valid `iov_iter` for `iov_iter_kvec()` to set up.
+        let (mut src_it, mut dst_it): (bindings::iov_iter, bindings::iov_iter) =
+            unsafe { (core::mem::zeroed(), core::mem::zeroed()) };
+        // SAFETY: The vectors describe `src` and `dst`, which outlive the iterators and bios.
+        unsafe {
+            bindings::iov_iter_kvec(
+                &mut src_it,
+                bindings::ITER_SOURCE,
+                src_vecs.as_ptr(),
+                2,
+                LEN,
+            );
+            bindings::iov_iter_kvec(&mut dst_it, bindings::ITER_DEST, dst_vecs.as_ptr(), 2, LEN);
+        }
+        // SAFETY: A source over `src` and a destination over `dst`, which nothing else uses
+        // meanwhile.
+        let (src_it, dst_it) = unsafe {
+            (
+                crate::iov::IovIterSource::from_raw(&mut src_it),
+                crate::iov::IovIterDest::from_raw(&mut dst_it),
+            )
+        };
+        let mut bio = set.alloc(file.bdev(), Op::Read, 2, GFP_KERNEL, 0)?;
+        assert_eq!(bio.add_iter_pages(src_it, 0), Err(EINVAL));
+        let mut bio = set.alloc(file.bdev(), Op::Write, 2, GFP_KERNEL, 0)?;
+        bio.add_iter_pages(src_it, 0)?;
+        assert_eq!((bio.size(), src_it.len()), (LEN as u32, 0));
+        bio.submit_wait()?;
+        let mut bio = set.alloc(file.bdev(), Op::Read, 2, GFP_KERNEL, 0)?;
+        bio.add_iter_pages(dst_it, 0)?;
+        assert_eq!((bio.size(), dst_it.len()), (LEN as u32, 0));
+        bio.submit_wait()?;
+        drop(bio);
+        assert!(src[..] == dst[..]);
+        Ok(())
+    }
+
     /// A bio is submitted once: after `submit_wait` it takes no page and is not submitted
     /// again; `FUA` is for writes only; `MKDEV()`'s bounds hold.
     #[test]

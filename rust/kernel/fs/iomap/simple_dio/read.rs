@@ -515,9 +515,10 @@ pub struct Extent<'r, 'a, D> {
 }
 
 impl<'r, 'a, D: Send + 'static> Extent<'r, 'a, D> {
-    /// Returns the block device the read's bio goes to.
+    /// Returns the block device the read's bio goes to, while the extent is borrowed: once
+    /// the read is submitted, it may complete and its file system go.
     #[inline]
-    pub fn bdev(&self) -> &'a BlockDevice {
+    pub fn bdev(&self) -> &BlockDevice {
         self.bdev
     }
 

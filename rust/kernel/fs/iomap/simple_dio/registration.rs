@@ -139,9 +139,12 @@ impl<T: SimpleDioRead> Vtable<T> {
         // SAFETY: `data` is the registered context, alive until every call has returned.
         let this = unsafe { &*data.cast::<T>() };
         let sync_ret = Cell::new(EIO.to_errno() as isize);
-        // SAFETY: The kiocb is valid for the call, and until an asynchronous read completes.
+        // SAFETY: The kiocb is valid for the call, and until an asynchronous read completes;
+        // its file is that of a `->read_iter` call on this thread.
         let kiocb = unsafe { Kiocb::from_raw_any(iocb) };
-        let inode = Inode::of_file(kiocb.filp());
+        // Kept raw: used again below only while nothing was submitted, when the request and
+        // its file are still the caller's.
+        let inode = Inode::of_file(kiocb.filp()).as_raw();
         // INVARIANT: Not mapped, `it` not needed yet.
         let mut state = ReadState {
             it: MaybeUninit::uninit(),
@@ -153,13 +156,13 @@ impl<T: SimpleDioRead> Vtable<T> {
             submitted: false,
             queued: false,
         };
-        // SAFETY: The arguments are valid for the call (and the buffer until an asynchronous
-        // read completes).
+        // SAFETY: The arguments are valid for the call (and the buffer and the kiocb's file
+        // and inode until an asynchronous read completes).
         let res = T::read(this, unsafe {
             OfferedRead {
                 kiocb,
                 iter: IovIterDest::from_raw(iter),
-                inode,
+                inode: Inode::from_raw(inode),
                 ops: IomapOps::from_raw(ops),
                 dio_flags,
                 state: &mut state,
@@ -205,7 +208,7 @@ impl<T: SimpleDioRead> Vtable<T> {
         }
         if state.dio_counted {
             // SAFETY: The inode is valid; this ends the count `OfferedRead::map` took.
-            unsafe { bindings::inode_dio_end(inode.as_raw()) };
+            unsafe { bindings::inode_dio_end(inode) };
         }
         let err = match res {
             Ok(Some(why)) => {
