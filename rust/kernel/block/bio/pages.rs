@@ -145,12 +145,12 @@ impl<'a, D> Bio<'a, D> {
     /// the device needs is checked too. Fails with `EFAULT` for unmapped user memory, and with
     /// `EINVAL` for misaligned segments (then the bio is left empty, every vector and pin it
     /// held given back, and the iterator may be left advanced past the segments before the
-    /// misaligned one), a vector of the other direction than the bio's, a bio without a device, one that was submitted, one that is full, and
-    /// one that would mix pinned user pages with pages that are not pinned (their release
-    /// unpins all or none). User pages are pinned (and unpinned by [`Bio::release_pages`] or on
-    /// drop); for a read they are also marked dirty, as `bio_set_pages_dirty()` does before a
-    /// direct-I/O read (the device writes them behind the page tables' back). Kernel pages are
-    /// neither.
+    /// misaligned one), a vector of the other direction than the bio's, a bio without a
+    /// device, one that was submitted, one that is full, and one that would mix pinned user
+    /// pages with pages that are not pinned (their release unpins all or none). User pages
+    /// are pinned (and unpinned by [`Bio::release_pages`] or on drop); for a read they are
+    /// also marked dirty, as `bio_set_pages_dirty()` does before a direct-I/O read (the
+    /// device writes them behind the page tables' back). Kernel pages are neither.
     ///
     /// A bvec iterator's vectors are used in place, as `bio_iov_iter_get_pages()` uses them:
     /// that needs an empty bio allocated with no vectors (`bio_iov_vecs_to_alloc()`), and
