@@ -36,49 +36,36 @@ pub trait BioIter<'a>: private::Sealed {
     fn bvec(&self) -> bool;
 }
 
-impl private::Sealed for IovIterDest<'_> {}
+/// Implements [`BioIter`] for an I/O vector type of the given direction.
+macro_rules! impl_bio_iter {
+    ($ty:ident, $device_writes:literal) => {
+        impl private::Sealed for $ty<'_> {}
 
-// The memory may be written for `'d`, which outlives `'a` (type invariant of `IovIterDest`).
-impl<'a, 'd: 'a> BioIter<'a> for IovIterDest<'d> {
-    const DEVICE_WRITES: bool = true;
+        // The memory may be written (a destination) or read (a source) for `'d`, which
+        // outlives `'a`: the type invariant of either vector type.
+        impl<'a, 'd: 'a> BioIter<'a> for $ty<'d> {
+            const DEVICE_WRITES: bool = $device_writes;
 
-    #[inline(always)]
-    fn raw(&mut self) -> *mut bindings::iov_iter {
-        self.as_raw()
-    }
+            #[inline(always)]
+            fn raw(&mut self) -> *mut bindings::iov_iter {
+                self.as_raw()
+            }
 
-    #[inline(always)]
-    fn user_backed(&self) -> bool {
-        self.is_user_backed()
-    }
+            #[inline(always)]
+            fn user_backed(&self) -> bool {
+                self.is_user_backed()
+            }
 
-    #[inline(always)]
-    fn bvec(&self) -> bool {
-        self.is_bvec()
-    }
+            #[inline(always)]
+            fn bvec(&self) -> bool {
+                self.is_bvec()
+            }
+        }
+    };
 }
 
-impl private::Sealed for IovIterSource<'_> {}
-
-// The memory may be read for `'d`, which outlives `'a` (type invariant of `IovIterSource`).
-impl<'a, 'd: 'a> BioIter<'a> for IovIterSource<'d> {
-    const DEVICE_WRITES: bool = false;
-
-    #[inline(always)]
-    fn raw(&mut self) -> *mut bindings::iov_iter {
-        self.as_raw()
-    }
-
-    #[inline(always)]
-    fn user_backed(&self) -> bool {
-        self.is_user_backed()
-    }
-
-    #[inline(always)]
-    fn bvec(&self) -> bool {
-        self.is_bvec()
-    }
-}
+impl_bio_iter!(IovIterDest, true);
+impl_bio_iter!(IovIterSource, false);
 
 /// Whether the bio holds page pins (`bio_release_pages()` drops them): `BIO_PAGE_PINNED`.
 ///
