@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Simple direct-I/O read path for iomap file systems.
+//! Simple direct-I/O path for iomap file systems.
 //!
-//! Serves small `O_DIRECT` reads that map to one written extent with a single bio from a
-//! dedicated bio set, whose front pad holds the per-request state: one allocation per read,
-//! no `struct iomap_dio`, no `iomap_iter` loop, and completion straight from `->bi_end_io`
-//! (errors are completed from the super block's `s_dio_done_wq`). Everything else is left
-//! to `__iomap_dio_rw()`. This file is the policy: what is served, what is counted; the
-//! mechanism, with every rule a read must follow to end as the generic path would end it,
+//! Serves small `O_DIRECT` reads that map to one written extent, and, where file systems
+//! offer them and `/sys/kernel/iomap/simple_write` selects it, small `O_DIRECT` overwrites of
+//! written blocks, with a single bio from a dedicated bio set, whose front pad holds the
+//! per-request state: one allocation per request, no `struct iomap_dio`, no `iomap_iter`
+//! loop, and completion straight from `->bi_end_io` (errors, page cache to drop and syncs
+//! are completed from the super block's `s_dio_done_wq`). Everything else is left to
+//! `__iomap_dio_rw()`. This file is the policy: what is served, what is counted; the
+//! mechanism, with every rule a request must follow to end as the generic path would end it,
 //! is `kernel::fs::iomap::simple_dio`. See `Documentation/filesystems/iomap/simple-dio.rst`.
 
 use core::fmt;
@@ -17,7 +19,8 @@ use kernel::{
     error::Error,
     fs::iomap::{
         simple_dio::{
-            CompletedRead, Decline, DioBioSet, OfferedRead, Outcome, Registration, SimpleDioRead,
+            Completed, Decline, DioBioSet, Direction, Offered, OfferedRead, OfferedWrite, Outcome,
+            Registration, SimpleDio,
         },
         NotOneExtent,
     },
@@ -29,14 +32,14 @@ module! {
     type: SimpleDioModule,
     name: "iomap_simple_dio",
     authors: ["simple-dio-rs developers"],
-    description: "Simple direct-I/O read path for iomap file systems",
+    description: "Simple direct-I/O path for iomap file systems",
     license: "GPL",
 }
 
 /// Declares the counters: one list gives the variants, their order and their names.
 macro_rules! stats {
     ($($(#[doc = $doc:literal])* $variant:ident => $name:literal,)*) => {
-        /// Why a read was, or was not, served by the simple path: one counter each.
+        /// Why a request was, or was not, served by the simple path: one counter each.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         #[repr(usize)]
         enum Stat {
@@ -94,6 +97,51 @@ stats! {
     ReadError => "read_errors",
     /// Completions run from the workqueue (errors, pages to dirty again).
     WorkCompletion => "work_completions",
+    /// A write served by the simple path.
+    WriteHit => "write_hits",
+    /// A served dsync write that went out `REQ_FUA`, with no sync after it.
+    WriteFua => "write_fua",
+    /// A write of zero bytes.
+    WriteEmpty => "write_fallback_empty",
+    /// A write larger than the simple path serves.
+    WriteTooLarge => "write_fallback_too_large",
+    /// A write with `iomap_dio_rw()` flags.
+    WriteDioFlags => "write_fallback_dio_flags",
+    /// A write that reaches past the end of the file.
+    WriteBeyondEof => "write_fallback_beyond_eof",
+    /// A write that ends inside the last block of the file (the generic path zeroes the rest).
+    WriteEofTail => "write_fallback_eof_tail",
+    /// An atomic write, or one with integrity metadata.
+    WriteAtomic => "write_fallback_atomic",
+    /// A write to an encrypted file.
+    WriteEncrypted => "write_fallback_encrypted",
+    /// A write to a file system without `->iomap_begin`.
+    WriteNoIomapBegin => "write_fallback_no_iomap_begin",
+    /// A write to a device that needs stable pages (XFS bounces the buffer).
+    WriteStableWrites => "write_fallback_stable_writes",
+    /// A write over pages in the page cache.
+    WritePagesCached => "write_fallback_pages_cached",
+    /// A write to a file with a writeback error latched.
+    WriteWritebackError => "write_fallback_writeback_error",
+    /// A write over a hole, an unwritten extent, inline data, ...
+    WriteNotMapped => "write_fallback_not_mapped",
+    /// A write whose mapping ends before it does.
+    WritePartialMapping => "write_fallback_partial_mapping",
+    /// A write whose mapping carries integrity metadata.
+    WriteIntegrity => "write_fallback_integrity",
+    /// A write that is not a pure overwrite: it would allocate, or its blocks are new or
+    /// shared (reflink).
+    WriteNotOverwrite => "write_fallback_not_overwrite",
+    /// A write of which fewer bytes than asked could be pinned.
+    WritePinShort => "write_fallback_pin_short",
+    /// A misaligned write: `EINVAL` to the caller.
+    WriteUnaligned => "write_einval_unaligned",
+    /// An `IOCB_NOWAIT` write that would have blocked: `EAGAIN` to the caller.
+    WriteNowaitAgain => "write_eagain_nowait",
+    /// The device or the file system failed the write.
+    WriteError => "write_errors",
+    /// Write completions run from the workqueue (errors, syncs, page cache to drop).
+    WriteWorkCompletion => "write_work_completions",
 }
 
 /// The file systems the path serves (`s_type->name`) where it is hooked into `iomap_dio_rw()`;
@@ -121,19 +169,47 @@ fn max_read_bytes(block_size: u32) -> usize {
     MAX_READ_BYTES.max(block_size as usize)
 }
 
-impl From<Decline> for Stat {
-    /// The counter of a read the mechanism declines.
-    fn from(why: Decline) -> Self {
-        match why {
-            Decline::Empty => Stat::Empty,
-            Decline::DioFlags => Stat::DioFlags,
-            Decline::BeyondEof => Stat::BeyondEof,
-            Decline::Encrypted => Stat::Encrypted,
-            Decline::NoIomapBegin => Stat::NoIomapBegin,
-            Decline::NotOneExtent(NotOneExtent::NotMapped) => Stat::NotMapped,
-            Decline::NotOneExtent(NotOneExtent::Partial) => Stat::PartialMapping,
-            Decline::NotOneExtent(NotOneExtent::Integrity) => Stat::Integrity,
-            Decline::PinShort => Stat::PinShort,
+impl Stat {
+    /// The counter of a request the mechanism declines for `why`: a write's when `write`.
+    fn declined(why: Decline, write: bool) -> Self {
+        // (read, write): a reason only a write has counts as a write's either way.
+        let (read, written) = match why {
+            Decline::Empty => (Stat::Empty, Stat::WriteEmpty),
+            Decline::DioFlags => (Stat::DioFlags, Stat::WriteDioFlags),
+            Decline::BeyondEof => (Stat::BeyondEof, Stat::WriteBeyondEof),
+            Decline::Encrypted => (Stat::Encrypted, Stat::WriteEncrypted),
+            Decline::NoIomapBegin => (Stat::NoIomapBegin, Stat::WriteNoIomapBegin),
+            Decline::NotOneExtent(NotOneExtent::NotMapped) => {
+                (Stat::NotMapped, Stat::WriteNotMapped)
+            }
+            Decline::NotOneExtent(NotOneExtent::Partial) => {
+                (Stat::PartialMapping, Stat::WritePartialMapping)
+            }
+            Decline::NotOneExtent(NotOneExtent::Integrity) => {
+                (Stat::Integrity, Stat::WriteIntegrity)
+            }
+            Decline::PinShort => (Stat::PinShort, Stat::WritePinShort),
+            Decline::Atomic => return Stat::WriteAtomic,
+            Decline::EofTail => return Stat::WriteEofTail,
+            Decline::StableWrites => return Stat::WriteStableWrites,
+            Decline::PagesCached => return Stat::WritePagesCached,
+            Decline::WritebackError => return Stat::WriteWritebackError,
+            Decline::NotOverwrite => return Stat::WriteNotOverwrite,
+        };
+        if write {
+            written
+        } else {
+            read
+        }
+    }
+
+    /// `read`, or `write` for a request of a direction that writes.
+    #[inline(always)]
+    fn of<Dir: Direction>(read: Stat, write: Stat) -> Stat {
+        if Dir::WRITE {
+            write
+        } else {
+            read
         }
     }
 }
@@ -170,7 +246,7 @@ impl fmt::Debug for Stats {
     }
 }
 
-/// The simple read path: its bio set and counters, handed to every callback.
+/// The simple path: its bio set and counters, handed to every callback.
 #[pin_data]
 struct SimpleDioPath {
     #[pin]
@@ -181,33 +257,33 @@ struct SimpleDioPath {
 }
 
 impl SimpleDioPath {
-    /// Counts `EAGAIN` from an `IOCB_NOWAIT` read that would have blocked, and passes `e` on.
-    fn count_again(&self, e: Error) -> Error {
+    /// Counts `EAGAIN` from an `IOCB_NOWAIT` request that would have blocked, and passes `e`
+    /// on.
+    fn count_again<Dir: Direction>(&self, e: Error) -> Error {
         if e == EAGAIN {
-            self.stats.count(Stat::NowaitAgain);
+            self.stats
+                .count(Stat::of::<Dir>(Stat::NowaitAgain, Stat::WriteNowaitAgain));
         }
         e
     }
 
-    /// Counts a failed read: an `EAGAIN` where the device would have blocked, or an error.
-    fn count_failed(&self, e: Error) {
-        self.stats.count(if e == EAGAIN {
-            Stat::NowaitAgain
-        } else {
-            Stat::ReadError
+    /// Counts a failed request: an `EAGAIN` where the device would have blocked, or an error.
+    fn count_failed(&self, e: Error, write: bool) {
+        self.stats.count(match (e == EAGAIN, write) {
+            (true, false) => Stat::NowaitAgain,
+            (true, true) => Stat::WriteNowaitAgain,
+            (false, false) => Stat::ReadError,
+            (false, true) => Stat::WriteError,
         });
     }
-}
 
-impl SimpleDioRead for SimpleDioPath {
-    type Data = ();
-    type Reason = Stat;
-
-    // The hook's read trampoline is this function's only caller: inlined into it.
+    /// Serves a read or a write within the path's limits, or declines it.
+    // Each trampoline is the only caller of its direction's copy: inlined into it.
     #[inline(always)]
-    fn read<'a>(&'a self, req: OfferedRead<'a, ()>) -> Result<Outcome<'a, Stat>> {
+    fn serve<'a, Dir: Direction>(&'a self, req: Offered<'a, (), Dir>) -> Result<Outcome<'a, Stat>> {
         let inode = req.inode();
-        // A constant: the test is compiled out where file systems opt in.
+        // A constant: the test is compiled out where file systems opt in (writes come only
+        // from there).
         if !bindings::IOMAP_SIMPLE_DIO_HAS_OPT_IN
             && !SERVED_FS
                 .iter()
@@ -218,35 +294,60 @@ impl SimpleDioRead for SimpleDioPath {
         // The most common reason to decline comes first: large direct I/O. Every other rule is
         // the mechanism's, each tested once.
         if req.len() > max_read_bytes(inode.block_size()) {
-            return Ok(Outcome::Declined(Stat::TooLarge));
+            return Ok(Outcome::Declined(Stat::of::<Dir>(
+                Stat::TooLarge,
+                Stat::WriteTooLarge,
+            )));
         }
-        let mut req = match req.map().map_err(|e| self.count_again(e))? {
+        let mut req = match req.map().map_err(|e| self.count_again::<Dir>(e))? {
             Ok(req) => req,
-            Err(why) => return Ok(Outcome::Declined(why.into())),
+            Err(why) => return Ok(Outcome::Declined(Stat::declined(why, Dir::WRITE))),
         };
         let extent = match req.extent() {
             Ok(extent) => extent,
-            Err(why) => return Ok(Outcome::Declined(Decline::from(why).into())),
+            Err(why) => return Ok(Outcome::Declined(Stat::declined(why, Dir::WRITE))),
         };
-        // `EINVAL` from here on is a misaligned read or buffer, which the generic path fails
-        // the same way.
+        let fua = extent.fua();
+        // `EINVAL` from here on is a misaligned request or buffer, which the generic path
+        // fails the same way.
         let count_einval = |e: Error| {
             if e == EINVAL {
-                self.stats.count(Stat::Unaligned);
+                self.stats
+                    .count(Stat::of::<Dir>(Stat::Unaligned, Stat::WriteUnaligned));
             }
-            self.count_again(e)
+            self.count_again::<Dir>(e)
         };
         let bio = extent.alloc_bio(&self.bioset, ()).map_err(count_einval)?;
         let bio = match req.fill_bio(bio).map_err(count_einval)? {
             Ok(bio) => bio,
-            Err(why) => return Ok(Outcome::Declined(why.into())),
+            Err(why) => return Ok(Outcome::Declined(Stat::declined(why, Dir::WRITE))),
         };
-        self.stats.count(Stat::Hit);
+        self.stats.count(Stat::of::<Dir>(Stat::Hit, Stat::WriteHit));
+        if fua {
+            self.stats.count(Stat::WriteFua);
+        }
         let served = req.submit(bio);
         if let Some(Err(e)) = served.result() {
-            self.count_failed(e);
+            self.count_failed(e, Dir::WRITE);
         }
         Ok(Outcome::Served(served))
+    }
+}
+
+impl SimpleDio for SimpleDioPath {
+    type Data = ();
+    type Reason = Stat;
+
+    // The hook's read trampoline is this function's only caller: inlined into it.
+    #[inline(always)]
+    fn read<'a>(&'a self, req: OfferedRead<'a, ()>) -> Result<Outcome<'a, Stat>> {
+        self.serve(req)
+    }
+
+    // As `read`, for the write trampoline.
+    #[inline(always)]
+    fn write<'a>(&'a self, req: OfferedWrite<'a, ()>) -> Result<Outcome<'a, Stat>> {
+        self.serve(req)
     }
 
     fn declined(&self, reason: Stat) {
@@ -255,12 +356,17 @@ impl SimpleDioRead for SimpleDioPath {
 
     // As `read`.
     #[inline(always)]
-    fn end_io(&self, done: &CompletedRead<'_, ()>) {
+    fn end_io(&self, done: &Completed<'_, ()>) {
+        let write = done.is_write();
         if let Err(e) = done.status() {
-            self.count_failed(e);
+            self.count_failed(e, write);
         }
         if done.deferred() {
-            self.stats.count(Stat::WorkCompletion);
+            self.stats.count(if write {
+                Stat::WriteWorkCompletion
+            } else {
+                Stat::WorkCompletion
+            });
         }
     }
 }
@@ -281,7 +387,7 @@ impl kernel::Module for SimpleDioModule {
                 _dir: dir.clone(),
             }))
         }?;
-        pr_info!("simple direct-I/O read path registered\n");
+        pr_info!("simple direct-I/O path registered\n");
         // Dropping the registration unregisters the path and waits for its reads.
         Ok(Self {
             _registration: registration,

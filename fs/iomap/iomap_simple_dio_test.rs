@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! KUnit tests of the simple direct-I/O read path's policy: the size rule, the counter of
+//! KUnit tests of the simple direct-I/O path's policy: the size rule, the counter of
 //! each decline, the counters.
 
 use kernel::prelude::*;
@@ -20,34 +20,46 @@ mod tests {
         assert_eq!(max_read_bytes(1 << 17), 1 << 17);
     }
 
-    /// Each reason the mechanism declines a read has its own counter.
+    /// Each reason the mechanism declines a request has its own counter, a read's apart from
+    /// a write's; a reason only a write has is counted as a write's.
     #[test]
     fn declines() {
-        let pairs = [
-            (Decline::Empty, Stat::Empty),
-            (Decline::DioFlags, Stat::DioFlags),
-            (Decline::BeyondEof, Stat::BeyondEof),
-            (Decline::Encrypted, Stat::Encrypted),
-            (Decline::NoIomapBegin, Stat::NoIomapBegin),
-            (
-                Decline::NotOneExtent(NotOneExtent::NotMapped),
-                Stat::NotMapped,
-            ),
-            (
-                Decline::NotOneExtent(NotOneExtent::Partial),
-                Stat::PartialMapping,
-            ),
-            (
-                Decline::NotOneExtent(NotOneExtent::Integrity),
-                Stat::Integrity,
-            ),
-            (Decline::PinShort, Stat::PinShort),
+        let reasons = [
+            Decline::Empty,
+            Decline::DioFlags,
+            Decline::BeyondEof,
+            Decline::Encrypted,
+            Decline::NoIomapBegin,
+            Decline::NotOneExtent(NotOneExtent::NotMapped),
+            Decline::NotOneExtent(NotOneExtent::Partial),
+            Decline::NotOneExtent(NotOneExtent::Integrity),
+            Decline::PinShort,
         ];
-        for (i, &(why, stat)) in pairs.iter().enumerate() {
-            assert_eq!(Stat::from(why), stat);
-            for &(_, other) in &pairs[..i] {
-                assert_ne!(stat, other);
+        let write_only = [
+            Decline::Atomic,
+            Decline::EofTail,
+            Decline::StableWrites,
+            Decline::PagesCached,
+            Decline::WritebackError,
+            Decline::NotOverwrite,
+        ];
+        assert_eq!(Stat::declined(Decline::Empty, false), Stat::Empty);
+        assert_eq!(Stat::declined(Decline::PinShort, true), Stat::WritePinShort);
+        let mut seen = KVec::<Stat>::new();
+        for &why in &reasons {
+            for write in [false, true] {
+                let stat = Stat::declined(why, write);
+                assert!(!seen.contains(&stat));
+                assert_eq!(stat.name().starts_with("write_"), write);
+                seen.push(stat, GFP_KERNEL).unwrap();
             }
+        }
+        for &why in &write_only {
+            let stat = Stat::declined(why, false);
+            assert_eq!(Stat::declined(why, true), stat);
+            assert!(stat.name().starts_with("write_fallback_"));
+            assert!(!seen.contains(&stat));
+            seen.push(stat, GFP_KERNEL).unwrap();
         }
     }
 

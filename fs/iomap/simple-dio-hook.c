@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Registration hook and sysfs knob for the simple direct-I/O read path.
+ * Registration hook and sysfs knobs for the simple direct-I/O path.
  *
  * The path itself lives in fs/iomap/iomap_simple_dio.rs; this file is what stays
  * built in: a static key that keeps iomap_dio_rw() at zero cost while no path is
@@ -18,6 +18,7 @@
 #include <linux/kobject.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/pagemap.h>
 #include <linux/percpu-refcount.h>
 #include <linux/srcu.h>
 #include <linux/string.h>
@@ -31,8 +32,15 @@
  * inline iomap_dio_read_simple() in each of them, which may be modules.
  */
 DEFINE_STATIC_KEY_FALSE(iomap_simple_dio_key);
+/*
+ * Tested by the inline iomap_dio_write_simple(): on while a path is registered
+ * and /sys/kernel/iomap/simple_write selects it. Only file systems that opt in
+ * offer writes.
+ */
+DEFINE_STATIC_KEY_FALSE(iomap_simple_dio_write_key);
 #ifdef IOMAP_SIMPLE_DIO_OPT_IN
 EXPORT_SYMBOL_GPL(iomap_simple_dio_key);
+EXPORT_SYMBOL_GPL(iomap_simple_dio_write_key);
 #endif
 
 static const struct iomap_simple_dio_ops *simple_ops;
@@ -52,6 +60,13 @@ enum simple_mode {
 };
 
 static enum simple_mode simple_mode = SIMPLE_PATH;
+/*
+ * What /sys/kernel/iomap/simple_write selects: SIMPLE_GENERIC or SIMPLE_PATH.
+ * Writes start on the generic path: a write the path got wrong would lose data
+ * where a read would only return it wrong, so serving them is the
+ * administrator's choice.
+ */
+static enum simple_mode simple_write_mode = SIMPLE_GENERIC;
 /* 0 once the hook is set up (knob, reference); registering fails before. */
 static int simple_hook_err = -ENODEV;
 
@@ -120,6 +135,11 @@ static void simple_update_key(void)
 		static_branch_enable(&iomap_simple_dio_key);
 	else
 		static_branch_disable(&iomap_simple_dio_key);
+	if (iomap_simple_dio_opt_in() && simple_ops &&
+	    READ_ONCE(simple_write_mode) == SIMPLE_PATH)
+		static_branch_enable(&iomap_simple_dio_write_key);
+	else
+		static_branch_disable(&iomap_simple_dio_write_key);
 }
 
 /**
@@ -214,7 +234,58 @@ ssize_t iomap_simple_dio_offer_begin(struct kiocb *iocb, struct iov_iter *iter,
 	return iomap_simple_dio_offer(iocb, iter, &ops, NULL, 0);
 }
 EXPORT_SYMBOL_GPL(iomap_simple_dio_offer_begin);
+
+/**
+ * iomap_simple_dio_offer_write - a write a file system offers a simple path
+ * @iocb: the write
+ * @iter: its source
+ * @begin: the file system's ->iomap_begin for direct writes
+ * @dops: the file system's completion operations for iomap_dio_rw()
+ *
+ * Called by iomap_dio_write_simple() while the write key is on. The path maps
+ * with @begin alone.
+ *
+ * Return: what iomap_dio_write_simple() returns: -ENOTBLK when the caller must
+ * write with iomap_dio_rw().
+ */
+ssize_t iomap_simple_dio_offer_write(struct kiocb *iocb, struct iov_iter *iter,
+				     iomap_iter_begin_fn begin,
+				     const struct iomap_dio_ops *dops)
+{
+	const struct iomap_ops ops = { .iomap_begin = begin };
+#if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
+	struct srcu_ctr __percpu *scp = srcu_read_lock_fast_updown(&simple_srcu);
+	ssize_t ret = -ENOTBLK;
+
+	/* Pairs with the release in registering: ops and data are set. */
+	if (likely(smp_load_acquire(&simple_live)))
+		ret = simple_ops->write(iocb, iter, &ops, dops, simple_data);
+	srcu_read_unlock_fast_updown(&simple_srcu, scp);
+	return ret;
+#else
+	/* As for reads: a path not set yet leaves the write to the generic path. */
+	if (!smp_load_acquire(&simple_ops))
+		return -ENOTBLK;
+	return simple_ops->write(iocb, iter, &ops, dops, simple_data);
 #endif
+}
+EXPORT_SYMBOL_GPL(iomap_simple_dio_offer_write);
+#endif
+
+/**
+ * iomap_simple_dio_invalidate - drop page cache over a completed direct write
+ * @iocb: the write, its position not advanced yet
+ * @count: the bytes written
+ *
+ * kiocb_invalidate_post_direct_write(), which is not exported: what
+ * iomap_dio_complete() does after a direct write, so that a buffered read does
+ * not see a page cached during the write. Process context.
+ */
+void iomap_simple_dio_invalidate(struct kiocb *iocb, size_t count)
+{
+	kiocb_invalidate_post_direct_write(iocb, count);
+}
+EXPORT_SYMBOL_GPL(iomap_simple_dio_invalidate);
 
 static void simple_end_io(struct bio *bio)
 {
@@ -386,7 +457,9 @@ void iomap_simple_dio_fail(struct kiocb *iocb, struct iov_iter *iter,
 	if (!mapped)
 		return;
 	if (error != -EAGAIN && error != -ENOTBLK)
-		fserror_report_io(file_inode(iocb->ki_filp), FSERR_DIRECTIO_READ,
+		fserror_report_io(file_inode(iocb->ki_filp),
+				  iov_iter_rw(iter) == WRITE ?
+				  FSERR_DIRECTIO_WRITE : FSERR_DIRECTIO_READ,
 				  iocb->ki_pos, 0, error, GFP_NOFS);
 	trace_iomap_dio_complete(iocb, error, error);
 }
@@ -411,6 +484,7 @@ int iomap_simple_dio_register(const struct iomap_simple_dio_ops *ops,
 	if (IS_BUILTIN(CONFIG_IOMAP_SIMPLE_DIO) &&
 	    (is_module_address((unsigned long)ops) ||
 	     is_module_address((unsigned long)ops->read) ||
+	     is_module_address((unsigned long)ops->write) ||
 	     is_module_address((unsigned long)ops->end_io) ||
 	     is_module_address((unsigned long)ops->complete_work)))
 		return -EINVAL;
@@ -451,6 +525,7 @@ static void simple_unregister_locked(void)
 	 */
 	if (READ_ONCE(simple_mode) == SIMPLE_PATH)
 		static_branch_disable(&iomap_simple_dio_key);
+	static_branch_disable(&iomap_simple_dio_write_key);
 	WRITE_ONCE(simple_live, false);
 	/*
 	 * The first grace period ends every call that saw simple_live set;
@@ -556,6 +631,50 @@ static ssize_t simple_read_store(struct kobject *kobj,
 
 static struct kobj_attribute simple_read_attr = __ATTR_RW(simple_read);
 
+#ifdef IOMAP_SIMPLE_DIO_OPT_IN
+static ssize_t simple_write_show(struct kobject *kobj,
+				 struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  READ_ONCE(simple_write_mode) == SIMPLE_PATH ?
+			  "rust" : "0");
+}
+
+/* "0" or "rust" ("1" too), a trailing newline allowed. */
+static ssize_t simple_write_store(struct kobject *kobj,
+				  struct kobj_attribute *attr, const char *buf,
+				  size_t count)
+{
+	enum simple_mode mode;
+
+	if (sysfs_streq(buf, "0"))
+		mode = SIMPLE_GENERIC;
+	else if (sysfs_streq(buf, "rust") || sysfs_streq(buf, "1"))
+		mode = SIMPLE_PATH;
+	else
+		return -EINVAL;
+	mutex_lock(&simple_lock);
+	WRITE_ONCE(simple_write_mode, mode);
+	simple_update_key();
+	mutex_unlock(&simple_lock);
+	return count;
+}
+
+static struct kobj_attribute simple_write_attr = __ATTR_RW(simple_write);
+#endif
+
+static struct attribute *simple_attrs[] = {
+	&simple_read_attr.attr,
+#ifdef IOMAP_SIMPLE_DIO_OPT_IN
+	&simple_write_attr.attr,
+#endif
+	NULL,
+};
+
+static const struct attribute_group simple_attr_group = {
+	.attrs = simple_attrs,
+};
+
 static int __init iomap_simple_dio_hook_init(void)
 {
 	struct kobject *iomap_kobj;
@@ -573,13 +692,13 @@ static int __init iomap_simple_dio_hook_init(void)
 		ret = -ENOMEM;
 		goto out_ref;
 	}
-	ret = sysfs_create_file(iomap_kobj, &simple_read_attr.attr);
+	ret = sysfs_create_group(iomap_kobj, &simple_attr_group);
 	if (ret)
 		goto out_kobj;
 #if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
 	ret = register_module_notifier(&simple_module_nb);
 	if (ret)
-		goto out_file;
+		goto out_files;
 #endif
 	mutex_lock(&simple_lock);
 	simple_hook_err = 0;
@@ -587,8 +706,8 @@ static int __init iomap_simple_dio_hook_init(void)
 	return 0;
 
 #if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
-out_file:
-	sysfs_remove_file(iomap_kobj, &simple_read_attr.attr);
+out_files:
+	sysfs_remove_group(iomap_kobj, &simple_attr_group);
 #endif
 out_kobj:
 	kobject_put(iomap_kobj);

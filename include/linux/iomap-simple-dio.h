@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Hook for the simple direct-I/O read path (fs/iomap/iomap_simple_dio.rs).
+ * Hook for the simple direct-I/O path (fs/iomap/iomap_simple_dio.rs).
  *
  * A path registers itself here with its operations and a data pointer that every
  * callback gets back. While it is registered and /sys/kernel/iomap/simple_read
@@ -11,6 +11,10 @@
  * the path declines goes back to the file system as -ENOTBLK. Otherwise
  * iomap_dio_rw() hands it each read without dops or done_before (a tail call),
  * and what it does not serve it reads with iomap_simple_dio_fallback().
+ *
+ * Where file systems opt in, they also offer it small direct overwrites through
+ * iomap_dio_write_simple() while /sys/kernel/iomap/simple_write selects it;
+ * what it declines goes back to the file system as -ENOTBLK.
  *
  * When the path is a module, every call and in-flight bio is an SRCU-fast reader,
  * every queued completion work holds a reference, and the bio and work callbacks
@@ -26,6 +30,7 @@
 #include <linux/types.h>
 
 struct bio;
+struct iomap_dio_ops;
 struct iomap_ops;
 struct iov_iter;
 struct kiocb;
@@ -38,6 +43,10 @@ struct work_struct;
  *	return what iomap_dio_rw() returns (-EIOCBQUEUED when it completes
  *	asynchronously). @data comes last, so that the hook passes the read's
  *	arguments on in the registers it got them in.
+ * @write: serve a write offered by iomap_dio_write_simple(), with @ops on the
+ *	hook's stack (->iomap_begin only) and the file system's @dops; return
+ *	what iomap_dio_rw() returns, or -ENOTBLK, the request untouched, to
+ *	leave it to iomap_dio_rw()
  * @end_io: completion of a bio submitted with iomap_simple_dio_submit()
  * @complete_work: work queued with iomap_simple_dio_queue_work()
  *
@@ -47,6 +56,9 @@ struct iomap_simple_dio_ops {
 	ssize_t (*read)(struct kiocb *iocb, struct iov_iter *iter,
 			const struct iomap_ops *ops, void *private,
 			unsigned int dio_flags, void *data);
+	ssize_t (*write)(struct kiocb *iocb, struct iov_iter *iter,
+			 const struct iomap_ops *ops,
+			 const struct iomap_dio_ops *dops, void *data);
 	void (*end_io)(void *data, struct bio *bio);
 	void (*complete_work)(void *data, struct work_struct *work);
 };
@@ -92,13 +104,21 @@ ssize_t iomap_simple_dio_offer_begin(struct kiocb *iocb, struct iov_iter *iter,
 						  loff_t length, unsigned int flags,
 						  struct iomap *iomap,
 						  struct iomap *srcmap));
+ssize_t iomap_simple_dio_offer_write(struct kiocb *iocb, struct iov_iter *iter,
+				     int (*begin)(struct inode *inode, loff_t pos,
+						  loff_t length, unsigned int flags,
+						  struct iomap *iomap,
+						  struct iomap *srcmap),
+				     const struct iomap_dio_ops *dops);
 #endif
+void iomap_simple_dio_invalidate(struct kiocb *iocb, size_t count);
 ssize_t iomap_simple_dio_fallback(struct kiocb *iocb, struct iov_iter *iter,
 				  const struct iomap_ops *ops, void *private,
 				  unsigned int dio_flags);
 
 #if IS_ENABLED(CONFIG_IOMAP_SIMPLE_DIO)
 DECLARE_STATIC_KEY_FALSE(iomap_simple_dio_key);
+DECLARE_STATIC_KEY_FALSE(iomap_simple_dio_write_key);
 
 /*
  * True when a simple path is registered and the knob selects it, and, where file
@@ -108,8 +128,22 @@ static inline bool iomap_simple_dio_active(void)
 {
 	return static_branch_unlikely(&iomap_simple_dio_key);
 }
+
+/*
+ * True when a simple path is registered and /sys/kernel/iomap/simple_write
+ * selects it: only where file systems opt in, which offer it their writes.
+ */
+static inline bool iomap_simple_dio_write_active(void)
+{
+	return static_branch_unlikely(&iomap_simple_dio_write_key);
+}
 #else
 static inline bool iomap_simple_dio_active(void)
+{
+	return false;
+}
+
+static inline bool iomap_simple_dio_write_active(void)
 {
 	return false;
 }

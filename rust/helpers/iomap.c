@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 #include <linux/fs.h>
+#include <linux/pagemap.h>
+#include <linux/task_io_accounting_ops.h>
 
 __rust_helper loff_t rust_helper_i_size_read(const struct inode *inode)
 {
@@ -15,4 +17,25 @@ __rust_helper void rust_helper_inode_dio_begin(struct inode *inode)
 __rust_helper void rust_helper_inode_dio_end(struct inode *inode)
 {
 	inode_dio_end(inode);
+}
+
+__rust_helper bool rust_helper_iocb_is_dsync(const struct kiocb *iocb)
+{
+	return iocb_is_dsync(iocb);
+}
+
+__rust_helper ssize_t rust_helper_generic_write_sync(struct kiocb *iocb,
+						     ssize_t count)
+{
+	return generic_write_sync(iocb, count);
+}
+
+__rust_helper void rust_helper_task_io_account_write(size_t bytes)
+{
+	task_io_account_write(bytes);
+}
+
+__rust_helper bool rust_helper_mapping_stable_writes(const struct address_space *mapping)
+{
+	return mapping_stable_writes(mapping);
 }

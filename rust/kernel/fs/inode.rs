@@ -81,12 +81,24 @@ impl Inode {
     ///
     /// It allocates with `GFP_NOFS`, so it may sleep: process context only.
     pub fn report_read_error(&self, pos: i64, len: u64, err: Error) {
+        self.report_error(bindings::fserror_type_FSERR_DIRECTIO_READ, pos, len, err)
+    }
+
+    /// Reports a failed direct write of `len` bytes at `pos` to fsnotify (`fserror`).
+    ///
+    /// It allocates with `GFP_NOFS`, so it may sleep: process context only.
+    pub fn report_write_error(&self, pos: i64, len: u64, err: Error) {
+        self.report_error(bindings::fserror_type_FSERR_DIRECTIO_WRITE, pos, len, err)
+    }
+
+    #[inline(always)]
+    fn report_error(&self, kind: bindings::fserror_type, pos: i64, len: u64, err: Error) {
         // SAFETY: The inode and its super block are valid; GFP_NOFS is a valid mask.
         unsafe {
             bindings::fserror_report(
                 (*self.as_raw()).i_sb,
                 self.as_raw(),
-                bindings::fserror_type_FSERR_DIRECTIO_READ,
+                kind,
                 pos,
                 len,
                 err.to_errno(),

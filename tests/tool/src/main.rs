@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-//! sdio-check: O_DIRECT read checker for the simple direct-I/O path.
+//! sdio-check: O_DIRECT read and write checker for the simple direct-I/O path.
 //!
 //! Runs in the test guest (statically linked). It writes files with a known pattern and
 //! reads them back with O_DIRECT through pread, preadv2 (RWF_NOWAIT, RWF_HIPRI), Linux AIO
@@ -9,6 +9,17 @@
 //! ```text
 //! sdio-check fill FILE SIZE [--seed S]          pattern file, written and fsynced
 //! sdio-check write FILE [--off N] [--len N] [--seed S]   buffered write, left dirty
+//! sdio-check dwrite FILE [--engine E] [--off N] [--len N] [--count K] [--random]
+//!                 [--dsync] [--nowait] [--hipri] [--iov N] [--buf-off N]
+//!                 [--base-seed B] [--expect-errno NAME] [--fs-error NAME] [--seed S]
+//!                 [--check-only] [--allow-errno NAMES]
+//!
+//! dwrite: O_DIRECT writes of the pattern for S, each read back at once with O_DIRECT and
+//! checked byte for byte. With --base-seed B (the file was filled with B), the whole file is
+//! checked at the end against what it must hold, with O_DIRECT and then buffered reads (whose
+//! page cache is dropped again), so a write that landed anywhere else fails too.
+//! --check-only: no write; the file must hold what the same command did write (the offsets
+//! come from the seed), as after a power cut that must have kept every acknowledged write.
 //! sdio-check read FILE [--engine E] [--off N] [--len N] [--count K] [--random]
 //!                 [--nowait] [--hipri] [--iov N] [--buf-off N] [--unmapped] [--buf-file F]
 //!                 [--expect-errno NAME] [--zero] [--zero-from N] [--seed S] [--secs T]
@@ -29,7 +40,8 @@
 //!
 //! FILE may be a block device (a loop device over a pattern file): its size is its end.
 //! ```
-//! Engines: pread, preadv2, aio, uring, uring-poll, uring-fixed (a registered buffer,
+//! Engines (dwrite: the same, pwrite and pwritev2 for pread and preadv2): pread, preadv2,
+//! aio, uring, uring-poll, uring-fixed (a registered buffer,
 //! IORING_OP_READ_FIXED: the kernel reads into it through an ITER_BVEC iterator, as
 //! loop, nfsd and other in-kernel callers do; one iovec only). Exit 0 when every read
 //! matched.
@@ -152,6 +164,13 @@ struct Opts {
     /// A read may fail with one of these errnos (comma-separated; counted, reported); any
     /// other result must be the right data.
     allow_errno: Option<String>,
+    /// dwrite: `RWF_DSYNC` on each write.
+    dsync: bool,
+    /// dwrite: the seed the file was filled with, to check all of it at the end.
+    base_seed: Option<u64>,
+    /// dwrite: write nothing; check that the file holds what the same writes would have left
+    /// (after a power cut, say).
+    check_only: bool,
 }
 
 fn parse_num(s: &str) -> u64 {
@@ -195,6 +214,10 @@ fn fill(path: &str, size: u64, seed: u64) {
     if unsafe { libc::fsync(fd) } != 0 {
         die("fsync failed");
     }
+    // Clean now: drop the page cache the writes left, which a direct write would have to
+    // invalidate (and the simple path declines).
+    // SAFETY: Valid fd.
+    unsafe { libc::posix_fadvise(fd, 0, 0, libc::POSIX_FADV_DONTNEED) };
     // SAFETY: Valid fd.
     unsafe { libc::close(fd) };
 }
@@ -239,6 +262,7 @@ mod aio {
         pub res2: i64,
     }
     pub const IOCB_CMD_PREADV: u16 = 7;
+    pub const IOCB_CMD_PWRITEV: u16 = 8;
 }
 
 struct Engine {
@@ -257,7 +281,7 @@ impl Engine {
             aio_ctx: 0,
         };
         match kind {
-            "pread" | "preadv2" => {}
+            "pread" | "preadv2" | "pwrite" | "pwritev2" => {}
             "uring" | "uring-fixed" => {
                 e.ring = Some(io_uring::IoUring::new(8).unwrap_or_else(|err| die(&format!("io_uring: {err}"))))
             }
@@ -279,6 +303,103 @@ impl Engine {
             _ => die(&format!("unknown engine {kind}")),
         }
         e
+    }
+
+    /// One write from `iovs`; returns bytes or -errno.
+    fn write(&mut self, iovs: &[libc::iovec], off: u64, o: &Opts) -> i64 {
+        let mut flags = 0;
+        if o.nowait {
+            flags |= libc::RWF_NOWAIT;
+        }
+        if o.hipri {
+            flags |= libc::RWF_HIPRI;
+        }
+        if o.dsync {
+            flags |= libc::RWF_DSYNC;
+        }
+        let res = |r: isize| if r < 0 { -(errno() as i64) } else { r as i64 };
+        match self.kind.as_str() {
+            "pread" | "pwrite" if iovs.len() == 1 && flags == 0 => {
+                // SAFETY: The iovec describes our buffer.
+                res(unsafe { libc::pwrite(self.fd, iovs[0].iov_base, iovs[0].iov_len, off as i64) })
+            }
+            "pread" | "preadv2" | "pwrite" | "pwritev2" => {
+                // SAFETY: The iovecs describe our buffer.
+                res(unsafe {
+                    libc::pwritev2(self.fd, iovs.as_ptr(), iovs.len() as i32, off as i64, flags)
+                })
+            }
+            "aio" => {
+                let mut cb = aio::IoCb {
+                    opcode: aio::IOCB_CMD_PWRITEV,
+                    fildes: self.fd as u32,
+                    buf: iovs.as_ptr() as u64,
+                    nbytes: iovs.len() as u64,
+                    offset: off as i64,
+                    rw_flags: flags,
+                    ..Default::default()
+                };
+                let mut cbp: *mut aio::IoCb = &mut cb;
+                // SAFETY: One valid iocb.
+                let r = unsafe { libc::syscall(libc::SYS_io_submit, self.aio_ctx, 1, &mut cbp as *mut _) };
+                if r != 1 {
+                    return -(errno() as i64);
+                }
+                let mut ev = aio::IoEvent::default();
+                // SAFETY: Room for one event.
+                let r = unsafe {
+                    libc::syscall(
+                        libc::SYS_io_getevents,
+                        self.aio_ctx,
+                        1,
+                        1,
+                        &mut ev as *mut _,
+                        std::ptr::null::<libc::timespec>(),
+                    )
+                };
+                if r != 1 {
+                    die("io_getevents failed");
+                }
+                ev.res
+            }
+            "uring-fixed" => {
+                if iovs.len() != 1 {
+                    die("uring-fixed writes from one buffer");
+                }
+                let ring = self.ring.as_mut().unwrap();
+                // SAFETY: The buffer stays mapped until it is unregistered below.
+                unsafe { ring.submitter().register_buffers(iovs) }
+                    .unwrap_or_else(|e| die(&format!("IORING_REGISTER_BUFFERS: {e}")));
+                let sqe = io_uring::opcode::WriteFixed::new(
+                    io_uring::types::Fd(self.fd),
+                    iovs[0].iov_base.cast(),
+                    iovs[0].iov_len as u32,
+                    0,
+                )
+                .offset(off)
+                .rw_flags(flags)
+                .build();
+                // SAFETY: The registered buffer outlives the request.
+                let r = unsafe { uring_one(ring, &sqe) };
+                ring.submitter()
+                    .unregister_buffers()
+                    .unwrap_or_else(|e| die(&format!("IORING_UNREGISTER_BUFFERS: {e}")));
+                r
+            }
+            _ => {
+                let ring = self.ring.as_mut().unwrap();
+                let sqe = io_uring::opcode::Writev::new(
+                    io_uring::types::Fd(self.fd),
+                    iovs.as_ptr(),
+                    iovs.len() as u32,
+                )
+                .offset(off)
+                .rw_flags(flags)
+                .build();
+                // SAFETY: The buffers outlive the request.
+                unsafe { uring_one(ring, &sqe) }
+            }
+        }
     }
 
     /// One read into `iovs`; returns bytes or -errno.
@@ -682,6 +803,143 @@ fn read_cmd(path: &str, o: &Opts) {
     println!("ok: {reads} reads, {bytes} bytes verified ({} engine)", o.engine);
 }
 
+/// Reads `len` bytes at `off` of `fd` with `pread` into a fresh aligned buffer.
+fn read_back(fd: i32, off: u64, len: usize) -> Vec<u8> {
+    let buf = Buf::new(len);
+    // SAFETY: The buffer has room for `len` bytes.
+    let r = unsafe { libc::pread(fd, buf.ptr.cast(), len, off as i64) };
+    if r != len as isize {
+        die(&format!("read back {len} at {off}: {}", if r < 0 { errno_name(errno()) } else { format!("{r} bytes") }));
+    }
+    // SAFETY: `r` bytes were read into the buffer.
+    let v = unsafe { std::slice::from_raw_parts(buf.ptr, len) }.to_vec();
+    // SAFETY: Our own mapping.
+    unsafe { libc::munmap(buf.ptr.cast(), buf.map_len) };
+    v
+}
+
+/// Compares `got`, read at `off`, with what the file must hold there (`want(offset)`).
+fn compare(got: &[u8], off: u64, what: &str, want: impl Fn(u64) -> u8) {
+    for (i, &b) in got.iter().enumerate() {
+        let at = off + i as u64;
+        if b != want(at) {
+            die(&format!("{what}: data mismatch at file offset {at}: got {b:#04x}, expected {:#04x}", want(at)));
+        }
+    }
+}
+
+fn dwrite_cmd(path: &str, o: &Opts) {
+    let watch = o.fs_error.as_ref().map(|_| FsErrorWatch::new(path));
+    let fd = open(path, libc::O_WRONLY | libc::O_DIRECT);
+    let rfd = open(path, libc::O_RDONLY | libc::O_DIRECT);
+    // SAFETY: stat buffer is written by fstat.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: Valid fd and stat buffer.
+    unsafe { libc::fstat(fd, &mut st) };
+    let size = st.st_size as u64;
+    // Which seed each block of the file holds: the base seed, or the seed of a write.
+    let mut written = vec![false; size.div_ceil(512) as usize];
+    let mut eng = Engine::new(&o.engine, fd);
+    let buf = Buf::new(o.len + o.buf_off);
+    // SAFETY: Within the mapping.
+    let base = unsafe { buf.ptr.add(o.buf_off) };
+    let parts = o.iov.max(1);
+    let mut iovs = Vec::new();
+    let mut at = 0;
+    for i in 0..parts {
+        let n = if i + 1 == parts { o.len - at } else { o.len / parts };
+        // SAFETY: Within the mapping.
+        iovs.push(libc::iovec { iov_base: unsafe { base.add(at) }.cast(), iov_len: n });
+        at += n;
+    }
+    let mut rng = Rng(o.seed.wrapping_mul(2654435761).wrapping_add(54321) | 1);
+    let (mut writes, mut bytes, mut allowed) = (0u64, 0u64, 0u64);
+    while writes < o.count {
+        let off = if o.random {
+            let slots = (size.saturating_sub(o.len as u64) / o.len as u64) + 1;
+            (rng.next() % slots) * o.len as u64
+        } else {
+            o.off
+        };
+        for i in 0..o.len {
+            // SAFETY: Within the buffer.
+            unsafe { *base.add(i) = pattern_byte(o.seed, off + i as u64) };
+        }
+        let r = if o.check_only { o.len as i64 } else { eng.write(&iovs, off, o) };
+        writes += 1;
+        if r < 0
+            && o
+                .allow_errno
+                .as_deref()
+                .is_some_and(|list| list.split(',').any(|e| e == errno_name(-r as i32)))
+        {
+            allowed += 1;
+            continue;
+        }
+        if let Some(want) = &o.expect_errno {
+            let got = if r < 0 { errno_name(-r as i32) } else { "OK".into() };
+            if &got != want {
+                die(&format!("write {} at {off}: got {got} ({r}), expected {want}", o.len));
+            }
+            if r < 0 {
+                continue;
+            }
+        }
+        if r < 0 {
+            die(&format!("write {} at {off} ({}): {}", o.len, o.engine, errno_name(-r as i32)));
+        }
+        if r as usize != o.len {
+            die(&format!("write {} at {off}: returned {r}", o.len));
+        }
+        for b in off / 512..(off + o.len as u64).div_ceil(512) {
+            if let Some(w) = written.get_mut(b as usize) {
+                *w = true;
+            }
+        }
+        compare(&read_back(rfd, off, o.len), off, "direct read after the write", |a| pattern_byte(o.seed, a));
+        bytes += r as u64;
+    }
+    if let Some(base_seed) = o.base_seed {
+        let want = |a: u64| {
+            let seed = if written[(a / 512) as usize] { o.seed } else { base_seed };
+            pattern_byte(seed, a)
+        };
+        let whole = size as usize & !511;
+        compare(&read_back(rfd, 0, whole), 0, "direct read of the whole file", want);
+        // Buffered, through the page cache, which is dropped again: the next writes must
+        // not find pages there.
+        let bfd = open(path, libc::O_RDONLY);
+        let mut v = vec![0u8; size as usize];
+        // SAFETY: Room for `size` bytes.
+        let r = unsafe { libc::pread(bfd, v.as_mut_ptr().cast(), v.len(), 0) };
+        if r != size as isize {
+            die("buffered read of the whole file failed");
+        }
+        compare(&v, 0, "buffered read of the whole file", want);
+        // SAFETY: Valid fd.
+        unsafe { libc::posix_fadvise(bfd, 0, 0, libc::POSIX_FADV_DONTNEED) };
+        // SAFETY: Valid fd.
+        unsafe { libc::close(bfd) };
+    }
+    if let (Some(watch), Some("none")) = (&watch, o.fs_error.as_deref()) {
+        if let Some((e, count)) = watch.wait(Duration::from_millis(500)) {
+            die(&format!("FAN_FS_ERROR {} (error count {count}), expected none", errno_name(e)));
+        }
+    } else if let (Some(watch), Some(want)) = (&watch, &o.fs_error) {
+        match watch.wait(Duration::from_secs(10)) {
+            Some((e, count)) if &errno_name(e) == want => {
+                println!("fanotify: FAN_FS_ERROR {want} (error count {count})")
+            }
+            Some((e, _)) => die(&format!("FAN_FS_ERROR carried {}, expected {want}", errno_name(e))),
+            None => die(&format!("no FAN_FS_ERROR event within 10 s (expected {want})")),
+        }
+    }
+    if let Some(e) = &o.allow_errno {
+        println!("allowed: {allowed} of {writes} writes failed with {e}");
+    }
+    println!("ok: {writes} writes, {bytes} bytes verified ({} engine)", o.engine);
+}
+
 /// Makes every page this process uses resident, now and later (`mlockall()`), and grows the
 /// stack ahead: a page fault of this task from user space while it is marked to fail every
 /// allocation would get `VM_FAULT_OOM` and retry for ever, since the task is never the one
@@ -727,6 +985,9 @@ fn main() {
         fs_error: None,
         fail_self: false,
         allow_errno: None,
+        dsync: false,
+        base_seed: None,
+        check_only: false,
     };
     let mut pos = Vec::new();
     let mut it = args.iter();
@@ -753,6 +1014,9 @@ fn main() {
             "--fs-error" => o.fs_error = Some(val()),
             "--fail-self" => o.fail_self = true,
             "--allow-errno" => o.allow_errno = Some(val()),
+            "--dsync" => o.dsync = true,
+            "--base-seed" => o.base_seed = Some(parse_num(&val())),
+            "--check-only" => o.check_only = true,
             _ => pos.push(a.clone()),
         }
     }
@@ -760,6 +1024,7 @@ fn main() {
         Some("fill") if pos.len() == 3 => fill(&pos[1], parse_num(&pos[2]), o.seed),
         Some("read") if pos.len() == 2 => read_cmd(&pos[1], &o),
         Some("write") if pos.len() == 2 => write_dirty(&pos[1], o.off, o.len, o.seed),
-        _ => die("usage: sdio-check fill FILE SIZE | write FILE | read FILE [options] (see source)"),
+        Some("dwrite") if pos.len() == 2 => dwrite_cmd(&pos[1], &o),
+        _ => die("usage: sdio-check fill FILE SIZE | write FILE | dwrite FILE | read FILE [options] (see source)"),
     }
 }

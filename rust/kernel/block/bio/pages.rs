@@ -34,6 +34,22 @@ pub trait BioIter<'a>: private::Sealed {
 
     /// Returns whether the vector is an array of `bio_vec`s, which a bio uses in place.
     fn bvec(&self) -> bool;
+
+    /// Returns the number of bytes left.
+    fn remaining(&self) -> usize;
+
+    /// Returns the address and length of a single user buffer (`ITER_UBUF`), if it is one.
+    fn single_ubuf(&self) -> Option<(usize, usize)>;
+
+    /// Returns the number of pages the vector spans, at most `max` (`iov_iter_npages()`).
+    fn pages(&self, max: i32) -> i32;
+
+    /// Goes back `bytes` bytes (`iov_iter_revert()`).
+    ///
+    /// # Safety
+    ///
+    /// The vector must have been advanced by at least `bytes` bytes.
+    unsafe fn go_back(&mut self, bytes: usize);
 }
 
 /// Implements [`BioIter`] for an I/O vector type of the given direction.
@@ -59,6 +75,27 @@ macro_rules! impl_bio_iter {
             #[inline(always)]
             fn bvec(&self) -> bool {
                 self.is_bvec()
+            }
+
+            #[inline(always)]
+            fn remaining(&self) -> usize {
+                self.len()
+            }
+
+            #[inline(always)]
+            fn single_ubuf(&self) -> Option<(usize, usize)> {
+                self.ubuf()
+            }
+
+            #[inline(always)]
+            fn pages(&self, max: i32) -> i32 {
+                self.npages(max)
+            }
+
+            #[inline(always)]
+            unsafe fn go_back(&mut self, bytes: usize) {
+                // SAFETY: The caller's guarantee.
+                unsafe { self.revert(bytes) }
             }
         }
     };

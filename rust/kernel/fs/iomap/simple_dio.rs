@@ -1,52 +1,61 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A simple direct-I/O read path: the safe side of the hook in `fs/iomap/simple-dio-hook.c`.
+//! A simple direct-I/O path: the safe side of the hook in `fs/iomap/simple-dio-hook.c`.
 //!
 //! The hook offers the path its reads from `iomap_dio_read_simple()`, where file systems opt
 //! in (`IOMAP_SIMPLE_DIO_OPT_IN`), or else from `iomap_dio_rw()`; either way the path
-//! sees the same request, with the caller's mapping operations.
+//! sees the same request, with the caller's mapping operations. Where file systems opt in, it
+//! also offers the path their small direct overwrites, from `iomap_dio_write_simple()`, while
+//! `/sys/kernel/iomap/simple_write` selects it.
 //!
-//! A path implements [`SimpleDioRead`] and registers with [`Registration`]. Each read comes
-//! to it as an [`OfferedRead`]: it may map the range ([`OfferedRead::map`], through a real
-//! `struct iomap_iter`, as `iomap_iter()` would), find the mapping one extent over the whole
-//! read ([`MappedRead::extent`]), allocate its one bio ([`Extent::alloc_bio`]), fill it with
-//! the whole buffer ([`MappedRead::fill_bio`]) and submit it ([`MappedRead::submit`]), or
-//! decline. The rules a read must follow to end as the generic path would end it are kept
-//! here, not by the path: which reads one bio may serve at all (not empty, within the file,
-//! not encrypted, no `FORCE_WAIT`/`PARTIAL`/`BOUNCE`, a file system with `->iomap_begin`:
-//! [`Decline`]), flushing the page cache before mapping and never after, what one bio can
-//! read (one written extent over the whole read, which is the only way to a bio), the
-//! alignment `iomap_dio_alignment()` asks (computed here, not passed in), the `->iomap_end`
-//! call, `inode_dio_begin`/`inode_dio_end`,
-//! giving the iterator back untouched on a decline, the result (taken from the bio, never from
-//! the path), the completion of the kiocb (exactly once, by this module: a path only looks at
-//! a [`CompletedRead`]), dirtying user pages again, the fserror reports, polling and the trace
-//! events. A path's only proof that it served a read is the [`Served`] that submitting it
-//! returned, branded with the read's lifetime.
+//! A path implements [`SimpleDio`] and registers with [`Registration`]. Each request comes to
+//! it as an [`Offered`] of its [`Direction`] ([`OfferedRead`], [`OfferedWrite`]): it may map
+//! the range ([`Offered::map`], through a real `struct iomap_iter`, as `iomap_iter()` would),
+//! find the mapping one extent over the whole request ([`Mapped::extent`]), allocate its one
+//! bio ([`Extent::alloc_bio`]), fill it with the whole buffer ([`Mapped::fill_bio`]) and
+//! submit it ([`Mapped::submit`]), or decline. Both directions go through the same types; the
+//! direction is a type parameter, so a read's bio can hold only a destination and a write's
+//! only a source. The rules a request must follow to end as the generic path would end it are
+//! kept here, not by the path: which requests one bio may serve at all ([`Decline`]: not
+//! empty, within the file, not encrypted, no `FORCE_WAIT`/`PARTIAL`/`BOUNCE`, a file system
+//! with `->iomap_begin`; for a write also not atomic, not ending inside the last block, no
+//! stable writes, no latched writeback error, no page cached over the range, and a pure
+//! overwrite: mapped with `IOMAP_OVERWRITE_ONLY`, neither new nor shared), flushing the page
+//! cache before mapping a read and never after, what one bio can serve (one written extent
+//! over the whole request, which is the only way to a bio), the alignment
+//! `iomap_dio_alignment()` asks (computed here, not passed in), the `->iomap_end` call,
+//! `inode_dio_begin`/`inode_dio_end`, giving the iterator back untouched on a decline, the
+//! result (taken from the bio, never from the path), a write's `REQ_FUA` or later sync and its
+//! file system's `->end_io`, the completion of the kiocb (exactly once, by this module: a path
+//! only looks at a [`Completed`]), dirtying user pages again after a read and dropping page
+//! cache after a write, the fserror reports, polling and the trace events. A path's only proof
+//! that it served a request is the [`Served`] that submitting it returned, branded with the
+//! request's lifetime.
 //!
-//! What safe code can still do is leak: `mem::forget` of a [`ReadBio`] or [`FilledBio`]
+//! What safe code can still do is leak: `mem::forget` of a [`DioBio`] or [`FilledBio`]
 //! leaks its bio and the pages pinned into it, as forgetting any owner leaks what it owns.
-//! It cannot leave the request open: the state the read trampoline undoes (`->iomap_end`,
+//! It cannot leave the request open: the state the trampoline undoes (`->iomap_end`,
 //! `inode_dio_begin()`, the iterator) is the trampoline's, not the path's.
 //!
-//! The bio of a read carries no `REQ_NOWAIT`, as the generic path's read bios do not: a
+//! The bio of a request carries no `REQ_NOWAIT`, as the generic path's bios do not: a
 //! device without `BLK_FEAT_NOWAIT` (dm-crypt, md, most dm targets) fails such a bio with
 //! `EOPNOTSUPP`, and one that would have to split it fails it with `EAGAIN`. An
-//! `IOCB_NOWAIT` read still does not wait for page cache writeback, maps with
+//! `IOCB_NOWAIT` request still does not wait for page cache writeback, maps with
 //! `IOMAP_NOWAIT` and allocates its bio with `GFP_NOWAIT` (`EAGAIN` if that would sleep, as
 //! upstream's C path does).
 //!
-//! One concept a file: [`bio`] (the front-pad state and the read's bio), [`read`] (the
-//! offered and mapped read, its outcome), [`completion`] (the completed read) and
-//! [`registration`] (the trait, its registration and the C callbacks).
+//! One concept a file: [`direction`] (read or write), [`bio`] (the front-pad state and the
+//! request's bio), [`request`] (the offered and mapped request, its outcome), [`completion`]
+//! (the completed request) and [`registration`] (the trait, its registration and the C
+//! callbacks).
 //!
 //! # Examples
 //!
-//! A path that serves every read it can map and fill, and counts nothing:
+//! A path that serves every read and write it can map and fill, and counts nothing:
 //!
 //! ```
 //! use kernel::fs::iomap::simple_dio::{
-//!     CompletedRead, DioBioSet, OfferedRead, Outcome, SimpleDioRead,
+//!     Completed, Direction, DioBioSet, Offered, OfferedRead, OfferedWrite, Outcome, SimpleDio,
 //! };
 //! use kernel::prelude::*;
 //!
@@ -56,11 +65,11 @@
 //!     bioset: DioBioSet<()>,
 //! }
 //!
-//! impl SimpleDioRead for Path {
-//!     type Data = ();
-//!     type Reason = ();
-//!
-//!     fn read<'a>(&'a self, req: OfferedRead<'a, ()>) -> Result<Outcome<'a, ()>> {
+//! impl Path {
+//!     fn serve<'a, Dir: Direction>(
+//!         &'a self,
+//!         req: Offered<'a, (), Dir>,
+//!     ) -> Result<Outcome<'a, ()>> {
 //!         let Ok(mut req) = req.map()? else {
 //!             return Ok(Outcome::Declined(()));
 //!         };
@@ -73,10 +82,23 @@
 //!             Err(_) => Ok(Outcome::Declined(())),
 //!         }
 //!     }
+//! }
+//!
+//! impl SimpleDio for Path {
+//!     type Data = ();
+//!     type Reason = ();
+//!
+//!     fn read<'a>(&'a self, req: OfferedRead<'a, ()>) -> Result<Outcome<'a, ()>> {
+//!         self.serve(req)
+//!     }
+//!
+//!     fn write<'a>(&'a self, req: OfferedWrite<'a, ()>) -> Result<Outcome<'a, ()>> {
+//!         self.serve(req)
+//!     }
 //!
 //!     fn declined(&self, _reason: ()) {}
 //!
-//!     fn end_io(&self, _done: &CompletedRead<'_, ()>) {}
+//!     fn end_io(&self, _done: &Completed<'_, ()>) {}
 //! }
 //! ```
 //!
@@ -84,13 +106,18 @@
 
 mod bio;
 mod completion;
-mod read;
+mod direction;
 mod registration;
+mod request;
 mod tests;
 
 pub use self::{
-    bio::{DioBioSet, DioRequest, FilledBio, ReadBio},
-    completion::CompletedRead,
-    read::{Decline, Extent, MappedRead, OfferedRead, Outcome, Served},
-    registration::{Registration, SimpleDioRead},
+    bio::{DioBio, DioBioSet, DioRequest, FilledBio, ReadBio},
+    completion::{Completed, CompletedRead},
+    direction::{Direction, Read, Write},
+    registration::{Registration, SimpleDio},
+    request::{
+        Decline, Extent, Mapped, MappedRead, MappedWrite, Offered, OfferedRead, OfferedWrite,
+        Outcome, Served,
+    },
 };

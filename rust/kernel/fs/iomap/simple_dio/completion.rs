@@ -1,35 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! A submitted read whose bio is done ([`CompletedRead`]), and how this module ends it.
+//! A submitted request whose bio is done ([`Completed`]), and how this module ends it.
 
 use super::bio::DioRequest;
 #[cfg(doc)]
-use super::{MappedRead, SimpleDioRead};
+use super::{Mapped, SimpleDio};
 use crate::{bindings, block::bio::Bio, fs::inode::Inode, prelude::*};
 
-/// A submitted read whose bio is done, as [`SimpleDioRead::end_io`] sees it.
+/// A completed read.
+pub type CompletedRead<'a, D> = Completed<'a, D>;
+
+/// A submitted request, a read or a write, whose bio is done, as [`SimpleDio::end_io`] sees
+/// it.
 ///
-/// This module completes the read once the path has looked at it, from the bio's status and
-/// size: it reports an error through fserror, dirties user pages that writeback cleaned during
-/// the read, advances the file position and hands the result to the submitter. Whatever needs
-/// process context (an error, a page to dirty) is deferred to the super block's
-/// `s_dio_done_wq` when the bio completes in interrupt context ([`CompletedRead::deferred`]).
-/// A path holds only a shared reference: it can neither complete a read twice nor keep one
-/// from completing.
+/// This module completes the request once the path has looked at it, from the bio's status
+/// and size, in the generic path's order. A write's file system completes it first
+/// (`->end_io`, which may turn success into an error, as XFS does after a shutdown). An error
+/// of the bio is reported through fserror. A read dirties user pages that writeback cleaned
+/// during it; a write drops page cache that appeared over its range meanwhile
+/// (`kiocb_invalidate_post_direct_write()`). Then the request's `inode_dio_begin()` count
+/// ends, the file position advances, a dsync write that was not `REQ_FUA` is synced
+/// (`generic_write_sync()`), and the result goes to the submitter. Whatever needs process
+/// context (an error, a page to dirty, pages to invalidate, a sync) is deferred to the super
+/// block's `s_dio_done_wq` when the bio completes in interrupt context
+/// ([`Completed::deferred`]). A path holds only a shared reference: it can neither complete
+/// a request twice nor keep one from completing.
 ///
 /// # Invariants
 ///
-/// `bio` was submitted by [`MappedRead::submit`] and is done. `redirty` is whether it read
-/// into user pages that are no longer all dirty.
-pub struct CompletedRead<'a, D: Send + 'static> {
+/// `bio` was submitted by [`Mapped::submit`] and is done. `redirty` is whether it read into
+/// user pages that are no longer all dirty.
+pub struct Completed<'a, D: Send + 'static> {
     bio: Bio<'a, DioRequest<D>>,
     redirty: bool,
 }
 
-impl<'a, D: Send + 'static> CompletedRead<'a, D> {
+impl<'a, D: Send + 'static> Completed<'a, D> {
     /// # Safety
     ///
-    /// `bio` must have been submitted by [`MappedRead::submit`] and be done.
+    /// `bio` must have been submitted by [`Mapped::submit`] and be done.
     // Once per completion: inlined.
     #[inline(always)]
     pub(super) unsafe fn new(bio: Bio<'a, DioRequest<D>>) -> Self {
@@ -38,11 +47,20 @@ impl<'a, D: Send + 'static> CompletedRead<'a, D> {
         Self { bio, redirty }
     }
 
-    /// Returns whether completing the read needs process context: an error to report, or
-    /// pages to dirty again.
+    /// Returns whether completing the request needs process context: an error to report,
+    /// pages to dirty again; for a write also a sync, or page cache that may need
+    /// invalidating (as `iomap_dio_done()` decides, with the same small race: a page cached
+    /// after this test stays).
     #[inline(always)]
     fn needs_process(&self) -> bool {
-        self.redirty || self.status().is_err()
+        if self.redirty || self.status().is_err() {
+            return true;
+        }
+        let req = self.req();
+        // SAFETY: The kiocb and its file are valid until the request completes.
+        req.write
+            && (req.need_sync
+                || unsafe { (*(*(*req.kiocb.as_ptr()).ki_filp).f_mapping).nrpages } != 0)
     }
 
     #[inline]
@@ -56,35 +74,40 @@ impl<'a, D: Send + 'static> CompletedRead<'a, D> {
         self.bio.status()
     }
 
-    /// Returns the path's data of the read.
+    /// Returns whether the request is a write.
+    #[inline]
+    pub fn is_write(&self) -> bool {
+        self.req().write
+    }
+
+    /// Returns the path's data of the request.
     #[inline]
     pub fn data(&self) -> &D {
         &self.req().data
     }
 
-    /// Returns the number of bytes read, or to be read, into the buffer.
+    /// Returns the number of bytes the bio transferred, or was to transfer.
     #[inline]
     pub fn len(&self) -> usize {
         self.req().len as usize
     }
 
-    /// Returns whether no byte is read (never, for a submitted read).
+    /// Returns whether no byte is transferred (never, for a submitted request).
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.req().len == 0
     }
 
-    /// Returns whether the read is finished from the super block's `s_dio_done_wq` rather
-    /// than where its bio completed: an error, or user pages to dirty again, in interrupt
-    /// context.
+    /// Returns whether the request is finished from the super block's `s_dio_done_wq` rather
+    /// than where its bio completed: an asynchronous request that needs process context.
     #[inline]
     pub fn deferred(&self) -> bool {
         self.needs_process() && self.req().sync_ret.is_null()
     }
 
-    /// Returns the inode of the file read.
+    /// Returns the inode of the file.
     ///
-    /// Not offered to [`SimpleDioRead::end_io`], which may run in interrupt context, where
+    /// Not offered to [`SimpleDio::end_io`], which may run in interrupt context, where
     /// what an `Inode` offers (an fserror report, the workqueue's creation) must not be
     /// called: this module calls them only from process context.
     #[inline]
@@ -94,14 +117,14 @@ impl<'a, D: Send + 'static> CompletedRead<'a, D> {
         unsafe { Inode::from_raw(self.req().inode.as_ptr()) }
     }
 
-    /// Returns the file position of the read.
+    /// Returns the file position of the request.
     #[inline]
     pub fn pos(&self) -> i64 {
         // SAFETY: The kiocb is valid until the read completes (see `inode`).
         unsafe { (*self.req().kiocb.as_ptr()).ki_pos }
     }
 
-    /// Ends an asynchronous read in the context its bio completed in: defers it to
+    /// Ends an asynchronous request in the context its bio completed in: defers it to
     /// `s_dio_done_wq` if it needs process context, completes it otherwise.
     // Once per completion: inlined.
     #[inline(always)]
@@ -119,14 +142,15 @@ impl<'a, D: Send + 'static> CompletedRead<'a, D> {
         let work = req.work.get();
         // The work owns the bio until `Vtable::complete_work` takes it back.
         let _ = bio.into_raw();
-        // SAFETY: The workqueue exists: `OfferedRead::map` created it before mapping this
-        // asynchronous read. The work item lives in the bio's front pad, which stays allocated
+        // SAFETY: The workqueue exists: `Offered::map` created it before mapping this
+        // asynchronous request. The work item lives in the bio's front pad, which stays allocated
         // while the work owns the bio; the hook initialises it.
         unsafe { bindings::iomap_simple_dio_queue_work(sb, work) };
     }
 
-    /// Completes the read: reports an error, dirties the user pages again if they need it,
-    /// unpins them, advances the position and hands the result over.
+    /// Completes the request: the file system's completion of a write, the fserror report of
+    /// an error, user pages dirtied again or page cache invalidated, then what
+    /// [`Completed::complete_atomic`] does.
     ///
     /// # Safety
     ///
@@ -134,53 +158,124 @@ impl<'a, D: Send + 'static> CompletedRead<'a, D> {
     // Once per completion: inlined.
     #[inline(always)]
     pub(super) unsafe fn complete(mut self) -> Result<usize> {
-        if let Err(e) = self.status() {
+        let status = self.status();
+        // SAFETY: Process context, by the caller's guarantee.
+        let fs_ret = unsafe { self.fs_end_io(status) };
+        if let Err(e) = status {
             // As `should_report_dio_fserror()`: not the retry codes.
             if e != EAGAIN && e != ENOTBLK {
-                self.inode()
-                    .report_read_error(self.pos(), self.len() as u64, e);
+                let (pos, len) = (self.pos(), self.len() as u64);
+                if self.is_write() {
+                    self.inode().report_write_error(pos, len, e);
+                } else {
+                    self.inode().report_read_error(pos, len, e);
+                }
             }
+        } else if self.is_write() {
+            // SAFETY: The kiocb is valid until the request completes, its position not
+            // advanced yet; process context, by the caller's guarantee.
+            unsafe { bindings::iomap_simple_dio_invalidate(self.req().kiocb.as_ptr(), self.len()) };
         }
         // Failed or not, as `bio_check_pages_dirty()` after any direct read into user memory.
         if self.redirty {
             // SAFETY: Process context, by the caller's guarantee.
             unsafe { self.bio.redirty_and_unpin() };
         }
-        // SAFETY: The work that needs process context is done.
-        unsafe { self.complete_atomic() }
+        // SAFETY: The work that needs process context is done, but for the sync, which is
+        // allowed here (process context).
+        unsafe { self.finish(fs_ret) }
     }
 
-    /// Completes the read: unpins the pages, advances the position, ends the
-    /// `inode_dio_begin()` count, withdraws a polled bio, frees the bio, then hands the result
-    /// to the submitter (`->ki_complete` for an asynchronous read, the read's return value for
-    /// a synchronous one).
+    /// Calls a write's `->end_io` as `iomap_dio_complete()` does, with the bio's result and
+    /// the position not advanced yet, and returns what it returns (0 for a read, or a write
+    /// of a file system without one).
     ///
     /// # Safety
     ///
-    /// An error must have been reported and user pages dirtied again where they need it
-    /// (`needs_process()`), which only [`CompletedRead::complete`] does.
+    /// Process context, or a request that needs none ([`Completed::needs_process`] false):
+    /// `iomap_dio_done()` calls it from the bio's completion then too, for an overwrite
+    /// without an error.
+    #[inline(always)]
+    unsafe fn fs_end_io(&self, status: Result) -> i32 {
+        let req = self.req();
+        let Some(end_io) = req.end_io else {
+            return 0;
+        };
+        let err = match status {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        };
+        // SAFETY: The file system's completion of its own direct write, with the kiocb (valid
+        // until the request completes), the bytes the bio was to write and its error, as
+        // `iomap_dio_complete()` passes them. The flags are none of the completion work a pure
+        // overwrite does not need (`IOMAP_DIO_UNWRITTEN`, `IOMAP_DIO_COW`).
+        unsafe { end_io(req.kiocb.as_ptr(), self.len() as isize, err, 0) }
+    }
+
+    /// Completes a request that needs no process context (no error, no page to dirty, no page
+    /// cache, no sync), where its bio completed.
+    ///
+    /// # Safety
+    ///
+    /// [`Completed::needs_process`] must be false.
     #[inline(always)]
     unsafe fn complete_atomic(self) -> Result<usize> {
-        let res = self.status().map(|()| self.len());
+        // SAFETY: The caller's guarantee.
+        let fs_ret = unsafe { self.fs_end_io(Ok(())) };
+        // SAFETY: Nothing needs process context (the caller's guarantee).
+        unsafe { self.finish(fs_ret) }
+    }
+
+    /// Finishes the request, with `fs_ret` the result of the file system's completion:
+    /// unpins the pages, ends the `inode_dio_begin()` count, advances the position, syncs a
+    /// write that needs it, withdraws a polled bio, frees the bio, then hands the result to
+    /// the submitter (`->ki_complete` for an asynchronous request, the return value for a
+    /// synchronous one).
+    ///
+    /// # Safety
+    ///
+    /// An error must have been reported, user pages dirtied again and page cache invalidated
+    /// where they need it, and a write that needs a sync must be in process context: all that
+    /// `needs_process()` asks, which only [`Completed::complete`] does.
+    #[inline(always)]
+    unsafe fn finish(self, fs_ret: i32) -> Result<usize> {
+        let res = match self.status() {
+            // `iomap_dio_complete()`: the file system's error, where the bio had none.
+            Ok(()) if fs_ret < 0 => Err(Error::from_errno(fs_ret)),
+            status => status.map(|()| self.len()),
+        };
         let bio = self.bio;
         let req = bio.data();
-        let (kiocb, inode, sync_ret, polled) = (
+        let (kiocb, inode, sync_ret, polled, need_sync) = (
             req.kiocb.as_ptr(),
             req.inode.as_ptr(),
             req.sync_ret,
             req.polled,
+            req.need_sync,
         );
-        let ret = match res {
+        // SAFETY: The inode is valid; this ends the count `Offered::map` took, once, before
+        // the position moves, as `iomap_dio_complete()` ends it.
+        unsafe { bindings::inode_dio_end(inode) };
+        let mut ret = match res {
             Ok(n) => {
-                // SAFETY: The kiocb is valid until the read completes, below. `n` is what the
-                // bio read, at most `u32::MAX`.
+                // SAFETY: The kiocb is valid until the request completes, below. `n` is what
+                // the bio transferred, at most `u32::MAX`.
                 unsafe { (*kiocb).ki_pos += n as i64 };
                 n as isize
             }
             Err(e) => e.to_errno() as isize,
         };
-        // SAFETY: The inode is valid; this ends the count `OfferedRead::map` took, once.
-        unsafe { bindings::inode_dio_end(inode) };
+        if need_sync && ret > 0 {
+            // SAFETY: The kiocb is valid, its position past the write; process context, which
+            // `needs_process()` asked for a write that needs a sync.
+            ret = unsafe { bindings::generic_write_sync(kiocb, ret) };
+        }
+        let res = if ret < 0 {
+            // An errno: it fits an `i32`.
+            Err(Error::from_errno(ret as i32))
+        } else {
+            res
+        };
         if polled {
             // SAFETY: As above; the bio is freed below: io_uring must not poll it any more.
             unsafe {

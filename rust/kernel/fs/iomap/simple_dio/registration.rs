@@ -1,42 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The [`SimpleDioRead`] trait, its [`Registration`] with the hook, and the C callbacks the
-//! hook calls.
+//! The [`SimpleDio`] trait, its [`Registration`] with the hook, and the C callbacks the hook
+//! calls.
 
 use super::{
     bio::DioRequest,
-    completion::CompletedRead,
-    read::{OfferedRead, Outcome, ReadState},
+    completion::Completed,
+    direction::{Direction, Read, Write},
+    request::{IoState, Offered, OfferedRead, OfferedWrite, Outcome},
 };
 use crate::{
     alloc::KBox,
     bindings,
-    block::bio::Bio,
+    block::bio::{Bio, BioIter},
     error::{code::*, to_result, Error, Result},
     ffi::c_void,
     fs::{inode::Inode, iomap::IomapOps, Kiocb},
-    iov::IovIterDest,
     prelude::*,
 };
 use core::{
     cell::Cell,
     marker::PhantomData,
     mem::{offset_of, MaybeUninit},
+    ptr::{null, null_mut},
 };
 
-/// A simple direct-I/O read path, registered with the hook with [`Registration`].
+/// A simple direct-I/O path, registered with the hook with [`Registration`].
 ///
 /// The hook offers it every read a file system offers through `iomap_dio_read_simple()`
 /// where file systems opt in, or else every `iomap_dio_rw()` read without `dops` or
-/// `done_before`. The value registered is
-/// the path's context, handed to each callback.
-pub trait SimpleDioRead: Send + Sync + Sized + 'static {
-    /// The per-read data carried in front of each bio.
+/// `done_before`; and, where file systems opt in and `/sys/kernel/iomap/simple_write` selects
+/// the path, every write they offer through `iomap_dio_write_simple()`. The value registered
+/// is the path's context, handed to each callback.
+pub trait SimpleDio: Send + Sync + Sized + 'static {
+    /// The per-request data carried in front of each bio.
     ///
     /// `Copy`, so that it has no `Drop`: it goes with its bio where the bio completes, in
     /// interrupt context possibly, where a destructor could not sleep.
     type Data: Copy + Send + 'static;
-    /// Why a read was declined.
+    /// Why a request was declined.
     type Reason: Copy;
 
     /// Serves a read, or declines it; its bio comes from a `DioBioSet<Self::Data>` that outlives
@@ -46,12 +48,17 @@ pub trait SimpleDioRead: Send + Sync + Sized + 'static {
     /// also traced and reported (fserror) as the generic path would (`ENOTBLK` declines).
     fn read<'a>(&'a self, req: OfferedRead<'a, Self::Data>) -> Result<Outcome<'a, Self::Reason>>;
 
-    /// Counts a declined read, before the generic path reads it.
+    /// Serves a write, or declines it, as [`SimpleDio::read`] a read: a write declined, or
+    /// failed with `ENOTBLK`, goes back to the file system untouched, which writes it with
+    /// `iomap_dio_rw()`.
+    fn write<'a>(&'a self, req: OfferedWrite<'a, Self::Data>) -> Result<Outcome<'a, Self::Reason>>;
+
+    /// Counts a declined request, before the generic path serves it.
     fn declined(&self, reason: Self::Reason);
 
-    /// Sees an asynchronous read's bio complete (in interrupt context, possibly), before this
-    /// module completes the read.
-    fn end_io(&self, done: &CompletedRead<'_, Self::Data>);
+    /// Sees an asynchronous request's bio complete (in interrupt context, possibly), before
+    /// this module completes the request.
+    fn end_io(&self, done: &Completed<'_, Self::Data>);
 }
 
 /// A registered simple read path, with its context.
@@ -69,7 +76,7 @@ pub trait SimpleDioRead: Send + Sync + Sized + 'static {
 /// # Invariants
 ///
 /// `ops` is the vtable registered with `data`, the context, until drop (for ever, built in).
-pub struct Registration<T: SimpleDioRead> {
+pub struct Registration<T: SimpleDio> {
     #[cfg(CONFIG_IOMAP_SIMPLE_DIO = "m")]
     data: core::mem::ManuallyDrop<Pin<KBox<T>>>,
     #[cfg(not(CONFIG_IOMAP_SIMPLE_DIO = "m"))]
@@ -81,9 +88,10 @@ pub struct Registration<T: SimpleDioRead> {
 /// The C callbacks of path `T`, in the vtable the hook calls.
 pub(super) struct Vtable<T>(PhantomData<T>);
 
-impl<T: SimpleDioRead> Vtable<T> {
+impl<T: SimpleDio> Vtable<T> {
     const OPS: bindings::iomap_simple_dio_ops = bindings::iomap_simple_dio_ops {
         read: Some(Self::read),
+        write: Some(Self::write),
         end_io: Some(Self::end_io),
         complete_work: Some(Self::complete_work),
     };
@@ -105,7 +113,7 @@ impl<T: SimpleDioRead> Vtable<T> {
         data: *mut c_void,
     ) -> isize {
         // SAFETY: The caller's guarantees.
-        match unsafe { Self::offer(data, iocb, iter, ops, private, dio_flags) } {
+        match unsafe { Self::offer::<Read>(data, iocb, iter, ops, private, dio_flags, null()) } {
             Some(ret) => ret,
             // SAFETY: The arguments of the `iomap_dio_rw()` call, whose request `offer` left
             // untouched.
@@ -115,42 +123,68 @@ impl<T: SimpleDioRead> Vtable<T> {
         }
     }
 
-    /// Offers a read to `T::read`: returns what `iomap_dio_rw()` returns for it, or `None`
-    /// when it declined, with the request as it was.
+    /// The hook's `->write`: offers the write to `T::write`, and hands what it declines back
+    /// to the file system (`-ENOTBLK`).
     ///
     /// # Safety
     ///
-    /// As for [`Vtable::read`].
-    // Once per read, from `read` (and a test): inlined.
+    /// `data` must be the registered `T`, and the other arguments those the hook passes for an
+    /// `iomap_dio_write_simple()` call in progress (`ops` valid for the call, `dops` the file
+    /// system's completion operations or null).
+    unsafe extern "C" fn write(
+        iocb: *mut bindings::kiocb,
+        iter: *mut bindings::iov_iter,
+        ops: *const bindings::iomap_ops,
+        dops: *const bindings::iomap_dio_ops,
+        data: *mut c_void,
+    ) -> isize {
+        // SAFETY: The caller's guarantees; `iomap_dio_write_simple()` has no `private` and no
+        // flags.
+        match unsafe { Self::offer::<Write>(data, iocb, iter, ops, null_mut(), 0, dops) } {
+            Some(ret) => ret,
+            None => ENOTBLK.to_errno() as isize,
+        }
+    }
+
+    /// Offers a request of direction `Dir` to `T`: returns what `iomap_dio_rw()` returns for
+    /// it, or `None` when it declined, with the request as it was.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Vtable::read`] or [`Vtable::write`]; `dops` is null for a read.
+    // Once per request, from `read` or `write` (and a test): inlined.
     #[inline(always)]
-    pub(super) unsafe fn offer(
+    pub(super) unsafe fn offer<Dir: Direction>(
         data: *mut c_void,
         iocb: *mut bindings::kiocb,
         iter: *mut bindings::iov_iter,
         ops: *const bindings::iomap_ops,
         private: *mut c_void,
         dio_flags: u32,
+        dops: *const bindings::iomap_dio_ops,
     ) -> Option<isize> {
-        // SAFETY: The hook passes the arguments of the read (see `read`), valid for the call.
-        // A write (`ITER_SOURCE`) is not ours: hand it back before wrapping the iterator.
-        if unsafe { (*iter).data_source } != (bindings::ITER_DEST != 0) {
+        // SAFETY: The hook passes the arguments of the request, valid for the call. A request
+        // of the other direction (an `iomap_dio_rw()` write, where the hook sits there) is not
+        // ours: hand it back before wrapping the iterator.
+        if unsafe { (*iter).data_source } != Dir::WRITE {
             return None;
         }
         // SAFETY: `data` is the registered context, alive until every call has returned.
         let this = unsafe { &*data.cast::<T>() };
         let sync_ret = Cell::new(EIO.to_errno() as isize);
         // SAFETY: The kiocb is valid for the call, and until an asynchronous read completes;
-        // its file is that of a `->read_iter` call on this thread.
+        // its file is that of a `->read_iter` or `->write_iter` call on this thread.
         let kiocb = unsafe { Kiocb::from_raw_any(iocb) };
         // Kept raw: used again below only while nothing was submitted, when the request and
         // its file are still the caller's.
         let inode = Inode::of_file(kiocb.filp()).as_raw();
         // INVARIANT: Not mapped, `it` not needed yet.
-        let mut state = ReadState {
+        let mut state = IoState {
             it: MaybeUninit::uninit(),
             private,
-            // SAFETY: The iterator is valid for the call.
-            len: unsafe { IovIterDest::from_raw(iter) }.len(),
+            dops,
+            // SAFETY: The iterator is valid for the call, of `Dir`'s direction.
+            len: unsafe { Dir::iter(iter) }.remaining(),
             mapped: false,
             dio_counted: false,
             submitted: false,
@@ -158,10 +192,10 @@ impl<T: SimpleDioRead> Vtable<T> {
         };
         // SAFETY: The arguments are valid for the call (and the buffer and the kiocb's file
         // and inode until an asynchronous read completes).
-        let res = T::read(this, unsafe {
-            OfferedRead {
+        let res = Dir::serve(this, unsafe {
+            Offered::<'_, T::Data, Dir> {
                 kiocb,
-                iter: IovIterDest::from_raw(iter),
+                iter: Dir::iter(iter),
                 inode: Inode::from_raw(inode),
                 ops: IomapOps::from_raw(ops),
                 dio_flags,
@@ -187,12 +221,12 @@ impl<T: SimpleDioRead> Vtable<T> {
         // Given up before submission: undo what the path left open, so that the caller (or
         // the generic path) gets the request as it was.
         // SAFETY: The iterator is valid for the call; the path's borrow of it has ended.
-        let iter = unsafe { IovIterDest::from_raw(iter) };
-        let advanced = state.len - iter.len();
+        let iter = unsafe { Dir::iter(iter) };
+        let advanced = state.len - iter.remaining();
         if advanced != 0 {
-            // SAFETY: The iterator was advanced by exactly `advanced` bytes since the read was
-            // offered.
-            unsafe { iter.revert(advanced) };
+            // SAFETY: The iterator was advanced by exactly `advanced` bytes since the request
+            // was offered.
+            unsafe { iter.go_back(advanced) };
         }
         if state.mapped {
             // SAFETY: The operations are valid for the call.
@@ -207,7 +241,7 @@ impl<T: SimpleDioRead> Vtable<T> {
             }
         }
         if state.dio_counted {
-            // SAFETY: The inode is valid; this ends the count `OfferedRead::map` took.
+            // SAFETY: The inode is valid; this ends the count `Offered::map` took.
             unsafe { bindings::inode_dio_end(inode) };
         }
         let err = match res {
@@ -227,7 +261,7 @@ impl<T: SimpleDioRead> Vtable<T> {
         unsafe {
             bindings::iomap_simple_dio_fail(
                 iocb,
-                iter.as_raw(),
+                iter.raw(),
                 dio_flags,
                 err.to_errno(),
                 state.dio_counted,
@@ -240,38 +274,38 @@ impl<T: SimpleDioRead> Vtable<T> {
     ///
     /// # Safety
     ///
-    /// `data` must be the registered `T` and `bio` one submitted by [`MappedRead::submit`] for
+    /// `data` must be the registered `T` and `bio` one submitted by [`Mapped::submit`] for
     /// `T`, now done.
     unsafe extern "C" fn end_io(data: *mut c_void, bio: *mut bindings::bio) {
         // SAFETY: The context lives until every bio of the path has completed.
         let this = unsafe { &*data.cast::<T>() };
-        // SAFETY: Only `MappedRead::submit` submits through the hook, with a bio of a set that
+        // SAFETY: Only `Mapped::submit` submits through the hook, with a bio of a set that
         // lives as long as the context; the block layer hands its ownership back here, done.
-        let done = unsafe { CompletedRead::new(Bio::<DioRequest<T::Data>>::from_raw(bio)) };
+        let done = unsafe { Completed::new(Bio::<DioRequest<T::Data>>::from_raw(bio)) };
         T::end_io(this, &done);
         done.complete_or_defer();
     }
 
-    /// The hook's `->complete_work`: finishes a read that [`CompletedRead`] deferred.
+    /// The hook's `->complete_work`: finishes a read that [`Completed`] deferred.
     ///
     /// # Safety
     ///
     /// `data` must be the registered `T` and `work` the work item of a read that
-    /// `CompletedRead::complete_or_defer` queued; called from the workqueue (process context).
+    /// `Completed::complete_or_defer` queued; called from the workqueue (process context).
     unsafe extern "C" fn complete_work(_data: *mut c_void, work: *mut bindings::work_struct) {
         let off = offset_of!(DioRequest<T::Data>, work);
         // SAFETY: The work item lives at `off` in the front-pad data of a bio whose ownership
-        // the work holds (`CompletedRead::complete_or_defer`); its set lives as long as the
+        // the work holds (`Completed::complete_or_defer`); its set lives as long as the
         // context, which lives until every work item of the path has run.
         let bio =
             unsafe { Bio::<DioRequest<T::Data>>::from_data(work.cast::<u8>().sub(off).cast()) };
-        // SAFETY: The bio was submitted by `MappedRead::submit` and is done; a work item runs
+        // SAFETY: The bio was submitted by `Mapped::submit` and is done; a work item runs
         // in process context.
-        let _ = unsafe { CompletedRead::new(bio).complete() };
+        let _ = unsafe { Completed::new(bio).complete() };
     }
 }
 
-impl<T: SimpleDioRead> Registration<T> {
+impl<T: SimpleDio> Registration<T> {
     /// Registers the path `T` with context `data`.
     ///
     /// Fails with `EBUSY` if a path is registered, `ENODEV` if the hook could not be set up,
@@ -317,7 +351,7 @@ impl<T: SimpleDioRead> Registration<T> {
 
 // Built in there is nothing to drop: the registration is permanent, its context `'static`.
 #[cfg(CONFIG_IOMAP_SIMPLE_DIO = "m")]
-impl<T: SimpleDioRead> Drop for Registration<T> {
+impl<T: SimpleDio> Drop for Registration<T> {
     fn drop(&mut self) {
         // SAFETY: `ops` was registered by `new`; this waits for every call, bio and work
         // of the path, after which nothing uses the context.

@@ -99,7 +99,7 @@ mod suite {
         declined: AtomicUsize,
     }
 
-    impl SimpleDioRead for MapThenDecline {
+    impl SimpleDio for MapThenDecline {
         type Data = ();
         type Reason = u32;
 
@@ -118,12 +118,16 @@ mod suite {
             Ok(Outcome::Declined(7))
         }
 
+        fn write<'a>(&'a self, _req: OfferedWrite<'a, ()>) -> Result<Outcome<'a, u32>> {
+            Ok(Outcome::Declined(11))
+        }
+
         fn declined(&self, reason: u32) {
             LAST_REASON.store(reason as usize, Ordering::Relaxed);
             self.declined.fetch_add(1, Ordering::Relaxed);
         }
 
-        fn end_io(&self, _done: &CompletedRead<'_, ()>) {}
+        fn end_io(&self, _done: &Completed<'_, ()>) {}
     }
 
     /// The reason of the last read [`MapThenDecline`] declined.
@@ -150,7 +154,7 @@ mod suite {
         try_pin_init!(Declines { id })
     }
 
-    impl SimpleDioRead for Declines {
+    impl SimpleDio for Declines {
         type Data = ();
         type Reason = ();
 
@@ -158,9 +162,13 @@ mod suite {
             Ok(Outcome::Declined(()))
         }
 
+        fn write<'a>(&'a self, _req: OfferedWrite<'a, ()>) -> Result<Outcome<'a, ()>> {
+            Ok(Outcome::Declined(()))
+        }
+
         fn declined(&self, _reason: ()) {}
 
-        fn end_io(&self, _done: &CompletedRead<'_, ()>) {}
+        fn end_io(&self, _done: &Completed<'_, ()>) {}
     }
 
     /// One path at a time: registering a second fails with `EBUSY` and drops its context.
@@ -237,13 +245,14 @@ mod suite {
         LAST_REASON.store(0, Ordering::Relaxed);
         // SAFETY: The arguments are those a read of `LEN` bytes at `POS` would get.
         let ret = unsafe {
-            Vtable::<MapThenDecline>::offer(
+            Vtable::<MapThenDecline>::offer::<Read>(
                 core::ptr::from_ref(&path).cast_mut().cast(),
                 &mut *kiocb,
                 &mut iter,
                 &TEST_OPS,
                 core::ptr::without_provenance_mut::<c_void>(PRIVATE),
                 0,
+                core::ptr::null(),
             )
         };
         assert_eq!(ret, None);
@@ -288,7 +297,7 @@ mod suite {
     /// The tests `map()` makes before doing anything for a read, each reason on its own.
     #[test]
     fn offer_checks() {
-        use super::super::read::check_offer;
+        use super::super::request::check_offer;
         const MIB: i64 = 1 << 20;
         assert_eq!(check_offer(4096, 0, MIB, 0, false), Ok(()));
         assert_eq!(check_offer(512, 4096 * 7, MIB, 0, false), Ok(()));
@@ -328,7 +337,7 @@ mod suite {
     /// The alignment is `iomap_dio_alignment()`'s, and the test of a read against it.
     #[test]
     fn alignment() {
-        use super::super::read::{dio_alignment, is_aligned};
+        use super::super::request::{dio_alignment, is_aligned};
         let fsblock = bindings::IOMAP_DIO_FSBLOCK_ALIGNED;
         assert_eq!(dio_alignment(0, || 4096, || 512), 512);
         assert_eq!(dio_alignment(fsblock, || 4096, || 512), 4096);
