@@ -91,6 +91,13 @@ static ssize_t blocking_read(struct kiocb *iocb, struct iov_iter *iter,
 	return 0;
 }
 
+static ssize_t unused_write(struct kiocb *iocb, struct iov_iter *iter,
+			    const struct iomap_ops *ops,
+			    const struct iomap_dio_ops *dops, void *data)
+{
+	return -ENOTBLK;
+}
+
 static void unused_end_io(void *data, struct bio *bio)
 {
 }
@@ -101,6 +108,7 @@ static void unused_complete_work(void *data, struct work_struct *work)
 
 static const struct iomap_simple_dio_ops blocking_ops = {
 	.read = blocking_read,
+	.write = unused_write,
 	.end_io = unused_end_io,
 	.complete_work = unused_complete_work,
 };
@@ -178,12 +186,29 @@ static void simple_register_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iomap_simple_dio_register(&blocking_ops, NULL), 0);
 	iomap_simple_dio_unregister(&blocking_ops);
 }
+
+/* A path without one of the callbacks the hook calls untested is refused. */
+static const struct iomap_simple_dio_ops no_write_ops = {
+	.read = blocking_read,
+	.end_io = unused_end_io,
+	.complete_work = unused_complete_work,
+};
+
+static void simple_register_incomplete_test(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, iomap_simple_dio_register(&no_write_ops, NULL),
+			-EINVAL);
+	/* Nothing was registered: a complete path still can be. */
+	KUNIT_EXPECT_EQ(test, iomap_simple_dio_register(&blocking_ops, NULL), 0);
+	iomap_simple_dio_unregister(&blocking_ops);
+}
 #endif
 
 static struct kunit_case simple_dio_hook_cases[] = {
 	KUNIT_CASE(simple_read_knob_test),
 #if IS_MODULE(CONFIG_IOMAP_SIMPLE_DIO)
 	KUNIT_CASE(simple_register_test),
+	KUNIT_CASE(simple_register_incomplete_test),
 #endif
 	{}
 };

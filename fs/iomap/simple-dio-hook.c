@@ -474,13 +474,17 @@ EXPORT_SYMBOL_GPL(iomap_simple_dio_fail);
  * loadable module, which unloading would free under the hook, is refused.
  *
  * Return: 0, -EBUSY if a path is registered already, -ENODEV if the hook
- * could not be set up at boot, or -EINVAL for a module's path when built in.
+ * could not be set up at boot, or -EINVAL for @ops without every callback or a
+ * module's path when built in.
  */
 int iomap_simple_dio_register(const struct iomap_simple_dio_ops *ops,
 			      void *data)
 {
 	int ret = 0;
 
+	/* The hook calls each of them without testing it. */
+	if (!ops->read || !ops->write || !ops->end_io || !ops->complete_work)
+		return -EINVAL;
 	if (IS_BUILTIN(CONFIG_IOMAP_SIMPLE_DIO) &&
 	    (is_module_address((unsigned long)ops) ||
 	     is_module_address((unsigned long)ops->read) ||

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Block stacks: ext4 and XFS on the device-mapper and md stacks servers run, with reads
-# of every engine at each knob setting, and a device error below dm-crypt at each. Sourced by
-# suite.sh; runs on its own too.
+# of every engine at each knob setting, overwrites of every engine at simple_write rust and 0
+# (Linux 7.3), and a device error below dm-crypt at each. Sourced by suite.sh; runs on its
+# own too.
 #
 # Knob 1 must never be worse than knob 0: the same data, no error anywhere. Most stacks
 # cannot take REQ_NOWAIT bios (no BLK_FEAT_NOWAIT: dm-crypt, dm-flakey, md raid1), which
@@ -110,6 +111,37 @@ stk_read() {
 	}
 }
 
+# stk_write STACK FS FILE ENGINE KIB KNOB: STK_COUNT random O_DIRECT overwrites of FILE (a
+# pattern file, seed 3), each read back at once, and the whole file checked at the end; at
+# simple_write=rust every one served once (none where the stack needs stable pages, which
+# the path declines), at 0 none; never a write error, an EAGAIN or a file-system error
+# event. A row of $STK_TSV, its engine prefixed "write-".
+stk_write() {
+	local stack=$1 fs=$2 f=$3 eng=$4 kib=$5 knob=$6 out rc want=0 dev
+	local h0 e0 a0 h1 e1 a1 res fserr
+	dev=/sys/dev/block/$(stat -c '%Hd:%Ld' "$f")/queue/stable_writes
+	[ "$knob" = rust ] && [ "$(cat $dev 2>/dev/null)" != 1 ] && want=$STK_COUNT
+	echo $knob >$WKNOB
+	sdio-check fill "$f" 1M --seed 3 >/dev/null || return 1
+	h0=$(counter write_hits) e0=$(counter write_errors) a0=$(counter write_eagain_nowait)
+	out=$(sdio-check dwrite "$f" --engine $eng --len ${kib}k --random --count $STK_COUNT \
+		--seed 11 --base-seed 3 --fs-error none 2>&1)
+	rc=$?
+	h1=$(counter write_hits) e1=$(counter write_errors) a1=$(counter write_eagain_nowait)
+	echo 0 >$WKNOB
+	res=ok
+	[ $rc = 0 ] || res=$(echo "$out" | tail -n 1 | sed 's/^sdio-check: //')
+	fserr=0
+	case $out in *"FAN_FS_ERROR"*) fserr=1 ;; esac
+	printf '%s\t%s\twrite-%s\t%sk\t%s\t%s\t%s\t%s\t%s\n' "$stack" "$fs" "$eng" "$kib" \
+		"$knob" "$res" $((h1 - h0)) $((e1 - e0)) $fserr >>$STK_TSV
+	[ $rc = 0 ] || { echo "$out"; return 1; }
+	[ $((h1 - h0)) = $want ] && [ $((e1 - e0)) = 0 ] && [ $((a1 - a0)) = 0 ] || {
+		echo "write_hits +$((h1 - h0)) (expected $want), write_errors +$((e1 - e0)), write_eagain_nowait +$((a1 - a0))"
+		return 1
+	}
+}
+
 # stk_dmesg_clean SINCE: no kernel line after line SINCE of dmesg reports an error.
 # stk_fault FS FILE KNOB: the disk under dm-crypt fails each clone of four 4 KiB preads
 # (fail_make_request, filtered to the reading task: dm-crypt submits a read's clone from it).
@@ -157,6 +189,7 @@ if [ -z "${N+set}" ]; then
 	[ -f $MOD ] && insmod $MOD
 fi
 STK_TSV=/run/sdio/out/stacks.tsv
+WKNOB=/sys/kernel/iomap/simple_write
 printf 'stack\tfs\tengine\tsize\tknob\tresult\thits\tread_errors\tfs_error\n' >$STK_TSV
 # Where ext4 and XFS opt in (7.3), the kernel's C path too: the knob's "c".
 STK_KNOBS="1 0"
@@ -193,6 +226,17 @@ for stack in linear flakey crypt raid1; do
 				done
 			done
 		done
+		if [ -e $WKNOB ]; then
+			for eng in $(stk_engines $stack $sdev); do
+				[ $eng = nowait ] && eng=pwritev2
+				for kib in 4 16; do
+					for knob in rust 0; do
+						check "$stack: $fs: ${kib}k $eng overwrites, simple_write $knob: data right, served as the knob says, no error" \
+							stk_write $stack $fs $MNT/wdata $eng $kib $knob
+					done
+				done
+			done
+		fi
 		upto=$(dmesg | wc -l)
 		if [ $stack = crypt ] && [ -d $STK_FMR ]; then
 			for knob in $STK_KNOBS; do

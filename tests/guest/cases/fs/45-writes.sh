@@ -111,8 +111,10 @@ else
 	if [ $fs = xfs ]; then
 		wfill
 		if cp --reflink=always $W $MNT/wreflink 2>/dev/null; then
-			check "$fs: overwrite of a reflinked file: declined while shared" \
-				expect_stat write_fallback_not_overwrite 1 expect_stat write_hits 0 \
+			# XFS offers no write of a reflinked inode: mapping a shared range
+			# allocates COW blocks before the path could decline it.
+			check "$fs: overwrite of a reflinked file: not served while shared, data right" \
+				expect_stat write_fallback_not_overwrite 0 expect_stat write_hits 0 \
 				sdio-check dwrite $MNT/wreflink --off 128k --seed 67 --base-seed 3
 			check "$fs: the source of the reflink still holds its data" \
 				sdio-check read $W --off 128k --seed 3

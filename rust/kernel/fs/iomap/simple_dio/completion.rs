@@ -57,10 +57,14 @@ impl<'a, D: Send + 'static> Completed<'a, D> {
             return true;
         }
         let req = self.req();
-        // SAFETY: The kiocb and its file are valid until the request completes.
+        // SAFETY: The kiocb and its file are valid until the request completes. `nrpages`
+        // changes under us: read once (`READ_ONCE()`).
         req.write
             && (req.need_sync
-                || unsafe { (*(*(*req.kiocb.as_ptr()).ki_filp).f_mapping).nrpages } != 0)
+                || unsafe {
+                    core::ptr::addr_of!((*(*(*req.kiocb.as_ptr()).ki_filp).f_mapping).nrpages)
+                        .read_volatile()
+                } != 0)
     }
 
     #[inline]
@@ -187,8 +191,9 @@ impl<'a, D: Send + 'static> Completed<'a, D> {
     }
 
     /// Calls a write's `->end_io` as `iomap_dio_complete()` does, with the bio's result and
-    /// the position not advanced yet, and returns what it returns (0 for a read, or a write
-    /// of a file system without one).
+    /// the position not advanced yet, and returns what it returns, which is the request's
+    /// result from then on (0: success); `None` for a read, or a write of a file system
+    /// without one.
     ///
     /// # Safety
     ///
@@ -196,11 +201,9 @@ impl<'a, D: Send + 'static> Completed<'a, D> {
     /// `iomap_dio_done()` calls it from the bio's completion then too, for an overwrite
     /// without an error.
     #[inline(always)]
-    unsafe fn fs_end_io(&self, status: Result) -> i32 {
+    unsafe fn fs_end_io(&self, status: Result) -> Option<i32> {
         let req = self.req();
-        let Some(end_io) = req.end_io else {
-            return 0;
-        };
+        let end_io = req.end_io?;
         let err = match status {
             Ok(()) => 0,
             Err(e) => e.to_errno(),
@@ -209,7 +212,7 @@ impl<'a, D: Send + 'static> Completed<'a, D> {
         // until the request completes), the bytes the bio was to write and its error, as
         // `iomap_dio_complete()` passes them. The flags are none of the completion work a pure
         // overwrite does not need (`IOMAP_DIO_UNWRITTEN`, `IOMAP_DIO_COW`).
-        unsafe { end_io(req.kiocb.as_ptr(), self.len() as isize, err, 0) }
+        Some(unsafe { end_io(req.kiocb.as_ptr(), self.len() as isize, err, 0) })
     }
 
     /// Completes a request that needs no process context (no error, no page to dirty, no page
@@ -226,7 +229,8 @@ impl<'a, D: Send + 'static> Completed<'a, D> {
         unsafe { self.finish(fs_ret) }
     }
 
-    /// Finishes the request, with `fs_ret` the result of the file system's completion:
+    /// Finishes the request, with `fs_ret` the result of the file system's completion, if it
+    /// has one:
     /// unpins the pages, ends the `inode_dio_begin()` count, advances the position, syncs a
     /// write that needs it, withdraws a polled bio, frees the bio, then hands the result to
     /// the submitter (`->ki_complete` for an asynchronous request, the return value for a
@@ -238,11 +242,13 @@ impl<'a, D: Send + 'static> Completed<'a, D> {
     /// where they need it, and a write that needs a sync must be in process context: all that
     /// `needs_process()` asks, which only [`Completed::complete`] does.
     #[inline(always)]
-    unsafe fn finish(self, fs_ret: i32) -> Result<usize> {
-        let res = match self.status() {
-            // `iomap_dio_complete()`: the file system's error, where the bio had none.
-            Ok(()) if fs_ret < 0 => Err(Error::from_errno(fs_ret)),
-            status => status.map(|()| self.len()),
+    unsafe fn finish(self, fs_ret: Option<i32>) -> Result<usize> {
+        // `iomap_dio_complete()`: what the file system's completion returns replaces the
+        // bio's result (XFS fails every write after a shutdown with `EIO`).
+        let res = match fs_ret {
+            Some(0) => Ok(self.len()),
+            Some(e) => Err(Error::from_errno(e)),
+            None => self.status().map(|()| self.len()),
         };
         let bio = self.bio;
         let req = bio.data();

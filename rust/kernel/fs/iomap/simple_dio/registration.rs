@@ -240,24 +240,38 @@ impl<T: SimpleDio> Vtable<T> {
                 unsafe { end(it.inode, it.iter_start_pos, len, 0, it.flags, &mut it.iomap) };
             }
         }
+        let (err, declined) = match res {
+            Ok(Some(why)) => (None, Some(why)),
+            // The generic path's way of saying the same.
+            Err(e) if e == ENOTBLK => (None, None),
+            // Nothing was queued: nothing would ever complete the request.
+            Err(e) if e == EIOCBQUEUED => (Some(EIO), None),
+            Err(e) => (Some(e), None),
+            // Only `submit` makes a `Served`, and it set `submitted`: not reached.
+            Ok(None) => (Some(EIO), None),
+        };
+        let mut ret = err.map(|e| e.to_errno() as isize);
+        if let (Some(e), true) = (err, state.dio_counted) {
+            // SAFETY: `dops` is null or the file system's operations, valid for the call.
+            if let Some(end_io) = unsafe { dops.as_ref() }.and_then(|dops| dops.end_io) {
+                // As `iomap_dio_complete()` ends a write that failed in its mapping loop:
+                // the file system's completion, with nothing written, and its result.
+                // SAFETY: The file system's completion of its own direct write, with the
+                // kiocb of the call, no bytes and the error, as the generic path passes them.
+                ret = Some(unsafe { end_io(iocb, 0, e.to_errno(), 0) } as isize);
+            }
+        }
         if state.dio_counted {
             // SAFETY: The inode is valid; this ends the count `Offered::map` took.
             unsafe { bindings::inode_dio_end(inode) };
         }
-        let err = match res {
-            Ok(Some(why)) => {
+        let (Some(err), Some(ret)) = (err, ret) else {
+            if let Some(why) = declined {
                 this.declined(why);
-                return None;
             }
-            // The generic path's way of saying the same.
-            Err(e) if e == ENOTBLK => return None,
-            // Nothing was queued: nothing would ever complete the read.
-            Err(e) if e == EIOCBQUEUED => EIO,
-            Err(e) => e,
-            // Only `submit` makes a `Served`, and it set `submitted`: not reached.
-            Ok(None) => EIO,
+            return None;
         };
-        // SAFETY: The arguments of the `iomap_dio_rw()` call, whose iterator is as it was.
+        // SAFETY: The arguments of the call, whose iterator is as it was.
         unsafe {
             bindings::iomap_simple_dio_fail(
                 iocb,
@@ -267,7 +281,7 @@ impl<T: SimpleDio> Vtable<T> {
                 state.dio_counted,
             )
         };
-        Some(err.to_errno() as isize)
+        Some(ret)
     }
 
     /// The hook's `->end_io`: shows the completion to `T::end_io`, then ends the read.

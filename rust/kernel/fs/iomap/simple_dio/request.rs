@@ -73,7 +73,8 @@ pub enum Decline {
     /// Zero bytes asked for: `iomap_iter()` never maps an empty range.
     Empty,
     /// `IOMAP_DIO_FORCE_WAIT` (waited for whatever the kiocb), `IOMAP_DIO_PARTIAL` (may end
-    /// short at a fault) or `IOMAP_DIO_BOUNCE` (read through a bounce buffer).
+    /// short at a fault) or `IOMAP_DIO_BOUNCE` (read through a bounce buffer); or a write
+    /// whose file system submits or allocates its bios itself (`->submit_io`, `->bio_set`).
     DioFlags,
     /// The read reaches past `i_size`: the generic path ends it short, at the end of the file.
     BeyondEof,
@@ -214,7 +215,7 @@ impl IoState {
 ///
 /// `mapping` must be valid.
 #[inline(always)]
-unsafe fn check_write_offer(
+pub(super) unsafe fn check_write_offer(
     ki_flags: i32,
     pos: i64,
     len: usize,
@@ -385,6 +386,15 @@ impl<'a, D, Dir: Direction> Offered<'a, D, Dir> {
             return Ok(Err(Decline::NoIomapBegin));
         };
         if Dir::WRITE {
+            // SAFETY: `dops` is null or the file system's operations, valid while its file is
+            // open (type invariant).
+            if let Some(dops) = unsafe { self.state.dops.as_ref() } {
+                // A file system that submits or allocates its bios itself gets its write done
+                // its way.
+                if dops.submit_io.is_some() || !dops.bio_set.is_null() {
+                    return Ok(Err(Decline::DioFlags));
+                }
+            }
             // SAFETY: The kiocb is valid (type invariant); the mapping is its file's.
             let checked = unsafe {
                 check_write_offer(
@@ -718,8 +728,14 @@ impl<'r, 'a, D: Send + 'static, Dir: Direction> Extent<'r, 'a, D, Dir> {
         if !is_aligned(req.pos(), req.state.len, self.alignment) {
             return Err(EINVAL);
         }
-        let nowait = req.nowait();
-        let gfp = if nowait { GFP_NOWAIT } else { GFP_KERNEL };
+        // A read does not sleep for its bio under `IOCB_NOWAIT` (`EAGAIN` instead, as
+        // upstream's C path); a write allocates as the generic path does, which never fails
+        // a write for that.
+        let gfp = if req.nowait() && !Dir::WRITE {
+            GFP_NOWAIT
+        } else {
+            GFP_KERNEL
+        };
         // `bio_iov_vecs_to_alloc()`: a bvec iterator's pages are used in place, without
         // vectors of the bio's own; `iov_iter_npages()` counts the pages of the others.
         let nr_vecs = if let Some((start, count)) = req.iter.single_ubuf() {

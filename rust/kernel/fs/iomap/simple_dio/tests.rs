@@ -6,7 +6,7 @@
 #[macros::kunit_tests(rust_kernel_fs_iomap_simple_dio)]
 mod suite {
     use super::super::{registration::Vtable, *};
-    use crate::{alloc::KBox, bindings, ffi::c_void, iov::IovIterDest, prelude::*};
+    use crate::{alloc::KBox, bindings, ffi::c_void, prelude::*};
     use core::mem::offset_of;
     use core::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 
@@ -19,6 +19,7 @@ mod suite {
     static END_OK: AtomicUsize = AtomicUsize::new(0);
     static END_WRITTEN: AtomicI64 = AtomicI64::new(-1);
     static BEGIN_CALLS: AtomicUsize = AtomicUsize::new(0);
+    static BEGIN_FLAGS: AtomicUsize = AtomicUsize::new(0);
 
     /// Returns the `struct iomap_iter` that `iomap` is embedded in, as `container_of()` would.
     fn iter_of(iomap: *mut bindings::iomap) -> *mut bindings::iomap_iter {
@@ -51,11 +52,12 @@ mod suite {
         inode: *mut bindings::inode,
         pos: i64,
         length: i64,
-        _flags: u32,
+        flags: u32,
         iomap: *mut bindings::iomap,
         _srcmap: *mut bindings::iomap,
     ) -> i32 {
         BEGIN_CALLS.fetch_add(1, Ordering::Relaxed);
+        BEGIN_FLAGS.store(flags as usize, Ordering::Relaxed);
         if iter_is_real(inode, iomap) && pos == POS && length == LEN as i64 {
             BEGIN_OK.fetch_add(1, Ordering::Relaxed);
         }
@@ -99,11 +101,11 @@ mod suite {
         declined: AtomicUsize,
     }
 
-    impl SimpleDio for MapThenDecline {
-        type Data = ();
-        type Reason = u32;
-
-        fn read<'a>(&'a self, req: OfferedRead<'a, ()>) -> Result<Outcome<'a, u32>> {
+    impl MapThenDecline {
+        fn serve<'a, Dir: Direction>(
+            &'a self,
+            req: Offered<'a, (), Dir>,
+        ) -> Result<Outcome<'a, u32>> {
             let mapped = match req.map()? {
                 Ok(mapped) => mapped,
                 Err(Decline::BeyondEof) => return Ok(Outcome::Declined(8)),
@@ -117,9 +119,18 @@ mod suite {
             }
             Ok(Outcome::Declined(7))
         }
+    }
 
-        fn write<'a>(&'a self, _req: OfferedWrite<'a, ()>) -> Result<Outcome<'a, u32>> {
-            Ok(Outcome::Declined(11))
+    impl SimpleDio for MapThenDecline {
+        type Data = ();
+        type Reason = u32;
+
+        fn read<'a>(&'a self, req: OfferedRead<'a, ()>) -> Result<Outcome<'a, u32>> {
+            self.serve(req)
+        }
+
+        fn write<'a>(&'a self, req: OfferedWrite<'a, ()>) -> Result<Outcome<'a, u32>> {
+            self.serve(req)
         }
 
         fn declined(&self, reason: u32) {
@@ -208,6 +219,17 @@ mod suite {
     /// untouched (position, length, no dio count left behind) and returns the reason the read
     /// was declined for.
     fn offer_map_then_decline(i_size: i64) -> Result<usize> {
+        offer_map_then_decline_as::<Read>(i_size, bindings::ITER_DEST, 1)
+    }
+
+    /// [`offer_map_then_decline`] for a request of direction `Dir` with an iterator of
+    /// direction `iter_dir` (`ITER_DEST`, `ITER_SOURCE`), which the path must see `declines`
+    /// times (0: handed back before the path sees it).
+    fn offer_map_then_decline_as<Dir: Direction>(
+        i_size: i64,
+        iter_dir: u32,
+        declines: usize,
+    ) -> Result<usize> {
         // All-zero inodes, files, mappings and kiocbs are valid enough for what the read
         // touches: `i_size`, `i_flags`, `i_dio_count` (an atomic), `f_inode`, `f_mapping` (no
         // pages: nothing to write back), `ki_filp`, `ki_pos`, `ki_flags`.
@@ -237,7 +259,7 @@ mod suite {
         // SAFETY: All-zero is a valid `struct iov_iter` to initialise.
         let mut iter: bindings::iov_iter = unsafe { core::mem::zeroed() };
         // SAFETY: `iter` and `kvec` are valid; the buffer has `LEN` bytes.
-        unsafe { bindings::iov_iter_kvec(&mut iter, bindings::ITER_DEST, &kvec, 1, LEN) };
+        unsafe { bindings::iov_iter_kvec(&mut iter, iter_dir, &kvec, 1, LEN) };
 
         let path = MapThenDecline {
             declined: AtomicUsize::new(0),
@@ -245,7 +267,7 @@ mod suite {
         LAST_REASON.store(0, Ordering::Relaxed);
         // SAFETY: The arguments are those a read of `LEN` bytes at `POS` would get.
         let ret = unsafe {
-            Vtable::<MapThenDecline>::offer::<Read>(
+            Vtable::<MapThenDecline>::offer::<Dir>(
                 core::ptr::from_ref(&path).cast_mut().cast(),
                 &mut *kiocb,
                 &mut iter,
@@ -256,10 +278,13 @@ mod suite {
             )
         };
         assert_eq!(ret, None);
-        assert_eq!(path.declined.load(Ordering::Relaxed), 1);
+        assert_eq!(path.declined.load(Ordering::Relaxed), declines);
         assert_eq!(kiocb.ki_pos, POS);
-        // SAFETY: `iter` is a valid `ITER_DEST` iterator, used through this reference only.
-        assert_eq!(unsafe { IovIterDest::from_raw(&mut iter) }.len(), LEN);
+        // SAFETY: `count` is the member of its union in use for a kvec iterator.
+        assert_eq!(
+            unsafe { iter.__bindgen_anon_1.__bindgen_anon_1.as_ref().count },
+            LEN
+        );
         // SAFETY: The inode is valid.
         assert_eq!(unsafe { bindings::atomic_read(&inode.i_dio_count) }, 0);
         Ok(LAST_REASON.load(Ordering::Relaxed))
@@ -291,6 +316,80 @@ mod suite {
         assert_eq!(BEGIN_CALLS.load(Ordering::Relaxed), 0);
         assert_eq!(END_WRITTEN.load(Ordering::Relaxed), -1);
         assert_eq!(END_OK.load(Ordering::Relaxed), 0);
+        Ok(())
+    }
+
+    /// A write is mapped with `IOMAP_WRITE | IOMAP_OVERWRITE_ONLY`, so that a file system
+    /// that would allocate refuses, and a declined write leaves the request untouched.
+    #[test]
+    fn write_mapped_overwrite_only() -> Result {
+        BEGIN_CALLS.store(0, Ordering::Relaxed);
+        BEGIN_FLAGS.store(0, Ordering::Relaxed);
+        END_WRITTEN.store(-1, Ordering::Relaxed);
+        assert_eq!(
+            offer_map_then_decline_as::<Write>(1 << 20, bindings::ITER_SOURCE, 1)?,
+            7
+        );
+        assert_eq!(BEGIN_CALLS.load(Ordering::Relaxed), 1);
+        let want = bindings::IOMAP_WRITE | bindings::IOMAP_DIRECT | bindings::IOMAP_OVERWRITE_ONLY;
+        assert_eq!(BEGIN_FLAGS.load(Ordering::Relaxed), want as usize);
+        assert_eq!(END_WRITTEN.load(Ordering::Relaxed), 0);
+        Ok(())
+    }
+
+    /// A request of the other direction than the trampoline's is handed back before the path
+    /// sees it: a read at the write trampoline, a write at the read one.
+    #[test]
+    fn other_direction_handed_back() -> Result {
+        BEGIN_CALLS.store(0, Ordering::Relaxed);
+        assert_eq!(
+            offer_map_then_decline_as::<Write>(1 << 20, bindings::ITER_DEST, 0)?,
+            0
+        );
+        assert_eq!(
+            offer_map_then_decline_as::<Read>(1 << 20, bindings::ITER_SOURCE, 0)?,
+            0
+        );
+        assert_eq!(BEGIN_CALLS.load(Ordering::Relaxed), 0);
+        Ok(())
+    }
+
+    /// The tests `map()` makes of a write beyond those of a read, each reason on its own.
+    #[test]
+    fn write_offer_checks() -> Result {
+        use super::super::request::check_write_offer;
+        const MIB: i64 = 1 << 20;
+        // SAFETY: All-zero is a valid `struct address_space` for what the checks read: its
+        // flags and `nrpages` (no pages: `filemap_range_has_page()` is not called).
+        let zeroed: bindings::address_space = unsafe { core::mem::zeroed() };
+        let mut mapping = KBox::new(zeroed, GFP_KERNEL)?;
+        let m: *mut bindings::address_space = &mut *mapping;
+        // SAFETY: `m` is valid for each call.
+        let check = |flags: i32, pos: i64, len: usize, i_size: i64| unsafe {
+            check_write_offer(flags, pos, len, i_size, 4096, m)
+        };
+        assert_eq!(check(0, 0, 4096, MIB), Ok(()));
+        assert_eq!(check(0, MIB - 4096, 4096, MIB), Ok(()));
+        assert_eq!(
+            check(bindings::IOCB_ATOMIC, 0, 4096, MIB),
+            Err(Decline::Atomic)
+        );
+        assert_eq!(
+            check(bindings::IOCB_HAS_METADATA as i32, 0, 4096, MIB),
+            Err(Decline::Atomic)
+        );
+        // Ends at an `i_size` inside a block; ending inside a block before it is fine.
+        assert_eq!(check(0, MIB - 1024, 512, MIB - 512), Err(Decline::EofTail));
+        assert_eq!(check(0, MIB - 2048, 512, MIB - 512), Ok(()));
+        for bit in [
+            bindings::mapping_flags_AS_EIO,
+            bindings::mapping_flags_AS_ENOSPC,
+        ] {
+            mapping.flags = 1 << bit;
+            assert_eq!(check(0, 0, 4096, MIB), Err(Decline::WritebackError));
+        }
+        mapping.flags = 1 << bindings::mapping_flags_AS_STABLE_WRITES;
+        assert_eq!(check(0, 0, 4096, MIB), Err(Decline::StableWrites));
         Ok(())
     }
 
