@@ -23,12 +23,13 @@ nullb_file() {
 }
 
 # randread ENGINE QD POLLED READS FIO-OUTPUT-ARGS...: 4 KiB O_DIRECT random reads of
-# /mnt/f, the same sequence every run.
+# /mnt/f, the same sequence every run. RW=randwrite (in the environment): overwrites of the
+# laid-out file instead.
 randread() {
 	_e=$1 _q=$2 _p=$3 _n=$4
 	shift 4
 	fio --name=r --filename=/mnt/f --size=64M --io_size=$((_n * 4))k --direct=1 \
-		--rw=randread --bs=4k --ioengine="$_e" --iodepth="$_q" \
+		--rw=${RW:-randread} --bs=4k --ioengine="$_e" --iodepth="$_q" \
 		$([ "$_p" = 1 ] && echo --hipri) \
 		--norandommap --randrepeat=1 --iodepth_batch_submit=$(((_q + 3) / 4)) "$@"
 }

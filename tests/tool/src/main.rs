@@ -12,7 +12,7 @@
 //! sdio-check dwrite FILE [--engine E] [--off N] [--len N] [--count K] [--random]
 //!                 [--dsync] [--nowait] [--hipri] [--iov N] [--buf-off N]
 //!                 [--base-seed B] [--expect-errno NAME] [--fs-error NAME] [--seed S]
-//!                 [--check-only] [--allow-errno NAMES]
+//!                 [--check-only] [--allow-errno NAMES] [--race KIND]
 //!
 //! dwrite: O_DIRECT writes of the pattern for S, each read back at once with O_DIRECT and
 //! checked byte for byte. With --base-seed B (the file was filled with B), the whole file is
@@ -20,6 +20,14 @@
 //! page cache is dropped again), so a write that landed anywhere else fails too.
 //! --check-only: no write; the file must hold what the same command did write (the offsets
 //! come from the seed), as after a power cut that must have kept every acknowledged write.
+//! --race KIND: a thread races the writes, until they are done: truncate (the file cut to
+//! half its size and extended back), punch (FALLOC_FL_PUNCH_HOLE of a random block), zero
+//! (FALLOC_FL_ZERO_RANGE of one), mmap (a shared mapping written with the pattern of seed
+//! S + 1), bufwrite (buffered writes of that pattern), bufread (buffered reads). The writes
+//! are not read back one by one then; at the end, after fsync, every 512-byte sector must
+//! hold one whole pattern the race allows (the base, the writes', the racer's, zeros; past
+//! the truncation point never the base), and buffered reads must return what O_DIRECT
+//! reads do: no stale page cache.
 //! sdio-check read FILE [--engine E] [--off N] [--len N] [--count K] [--random]
 //!                 [--nowait] [--hipri] [--iov N] [--buf-off N] [--unmapped] [--buf-file F]
 //!                 [--expect-errno NAME] [--zero] [--zero-from N] [--seed S] [--secs T]
@@ -39,6 +47,7 @@
 //! pages read into are file pages, not anonymous memory.
 //!
 //! FILE may be a block device (a loop device over a pattern file): its size is its end.
+//! dwrite takes one too.
 //! ```
 //! Engines (dwrite: the same, pwrite and pwritev2 for pread and preadv2): pread, preadv2,
 //! aio, uring, uring-poll, uring-fixed (a registered buffer,
@@ -171,6 +180,8 @@ struct Opts {
     /// dwrite: write nothing; check that the file holds what the same writes would have left
     /// (after a power cut, say).
     check_only: bool,
+    /// dwrite: what a second thread does to the file while the writes run (see `race_loop`).
+    race: Option<String>,
 }
 
 fn parse_num(s: &str) -> u64 {
@@ -836,7 +847,17 @@ fn dwrite_cmd(path: &str, o: &Opts) {
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: Valid fd and stat buffer.
     unsafe { libc::fstat(fd, &mut st) };
-    let size = st.st_size as u64;
+    let size = if st.st_mode & libc::S_IFMT == libc::S_IFBLK {
+        // A block device (a loop device over a pattern file, say): its size is where it ends.
+        // SAFETY: Valid fd.
+        let end = unsafe { libc::lseek(fd, 0, libc::SEEK_END) };
+        if end < 0 {
+            die("lseek to the end of the device failed");
+        }
+        end as u64
+    } else {
+        st.st_size as u64
+    };
     // Which seed each block of the file holds: the base seed, or the seed of a write.
     let mut written = vec![false; size.div_ceil(512) as usize];
     let mut eng = Engine::new(&o.engine, fd);
@@ -854,6 +875,11 @@ fn dwrite_cmd(path: &str, o: &Opts) {
     }
     let mut rng = Rng(o.seed.wrapping_mul(2654435761).wrapping_add(54321) | 1);
     let (mut writes, mut bytes, mut allowed) = (0u64, 0u64, 0u64);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let racer = o.race.clone().map(|kind| {
+        let (stop, path, seed) = (stop.clone(), path.to_string(), o.seed + 1);
+        std::thread::spawn(move || race_loop(&kind, &path, size, seed, &stop))
+    });
     while writes < o.count {
         let off = if o.random {
             let slots = (size.saturating_sub(o.len as u64) / o.len as u64) + 1;
@@ -896,8 +922,19 @@ fn dwrite_cmd(path: &str, o: &Opts) {
                 *w = true;
             }
         }
-        compare(&read_back(rfd, off, o.len), off, "direct read after the write", |a| pattern_byte(o.seed, a));
+        if racer.is_none() {
+            compare(&read_back(rfd, off, o.len), off, "direct read after the write", |a| {
+                pattern_byte(o.seed, a)
+            });
+        }
         bytes += r as u64;
+    }
+    if let Some(t) = racer {
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let rounds = t.join().unwrap_or(0);
+        race_check(path, o, size, rounds);
+        println!("ok: {writes} writes raced by {rounds} rounds of {}", o.race.as_deref().unwrap_or(""));
+        return;
     }
     if let Some(base_seed) = o.base_seed {
         let want = |a: u64| {
@@ -938,6 +975,112 @@ fn dwrite_cmd(path: &str, o: &Opts) {
         println!("allowed: {allowed} of {writes} writes failed with {e}");
     }
     println!("ok: {writes} writes, {bytes} bytes verified ({} engine)", o.engine);
+}
+
+/// The racer of `dwrite --race KIND` on the file at `path` of `size` bytes: returns the
+/// number of rounds it ran until `stop`.
+fn race_loop(kind: &str, path: &str, size: u64, seed: u64, stop: &std::sync::atomic::AtomicBool) -> u64 {
+    let fd = open(path, libc::O_RDWR);
+    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9) | 1);
+    let blocks = size / ALIGN as u64;
+    let mut rounds = 0u64;
+    let map = if kind == "mmap" {
+        // SAFETY: A shared mapping of the file's `size` bytes, checked below.
+        let p = unsafe {
+            libc::mmap(std::ptr::null_mut(), size as usize, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd, 0)
+        };
+        if p == libc::MAP_FAILED {
+            die("mmap of the file failed");
+        }
+        p.cast::<u8>()
+    } else {
+        std::ptr::null_mut()
+    };
+    let mut buf = vec![0u8; ALIGN];
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let off = (rng.next() % blocks.max(1)) * ALIGN as u64;
+        // SAFETY (each arm): valid fd, buffers and mapping of the sizes given.
+        let r = match kind {
+            "truncate" => unsafe {
+                let half = (size / 2) & !(ALIGN as u64 - 1);
+                libc::ftruncate(fd, half as i64) | libc::ftruncate(fd, size as i64)
+            },
+            "punch" => unsafe {
+                libc::fallocate(fd, libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE, off as i64, ALIGN as i64)
+            },
+            "zero" => unsafe {
+                libc::fallocate(fd, libc::FALLOC_FL_ZERO_RANGE | libc::FALLOC_FL_KEEP_SIZE, off as i64, ALIGN as i64)
+            },
+            "mmap" => {
+                for i in 0..ALIGN {
+                    // SAFETY: Within the mapping (`off + ALIGN <= size`).
+                    unsafe { *map.add(off as usize + i) = pattern_byte(seed, off + i as u64) };
+                }
+                0
+            }
+            "bufwrite" => {
+                for (i, b) in buf.iter_mut().enumerate() {
+                    *b = pattern_byte(seed, off + i as u64);
+                }
+                let n = unsafe { libc::pwrite(fd, buf.as_ptr().cast(), ALIGN, off as i64) };
+                if n == ALIGN as isize { 0 } else { -1 }
+            }
+            "bufread" => {
+                let n = unsafe { libc::pread(fd, buf.as_mut_ptr().cast(), ALIGN, off as i64) };
+                if n >= 0 { 0 } else { -1 }
+            }
+            _ => die(&format!("unknown race {kind}")),
+        };
+        if r != 0 {
+            die(&format!("race {kind} at {off}: {}", errno_name(errno())));
+        }
+        rounds += 1;
+    }
+    if !map.is_null() {
+        // SAFETY: Our mapping; written back before it goes.
+        unsafe {
+            libc::msync(map.cast(), size as usize, libc::MS_SYNC);
+            libc::munmap(map.cast(), size as usize);
+        }
+    }
+    // SAFETY: Valid fd.
+    unsafe {
+        libc::fsync(fd);
+        libc::close(fd);
+    }
+    rounds
+}
+
+/// After `dwrite --race`: every 512-byte sector of the file holds one whole pattern the race
+/// allows, and buffered reads return what O_DIRECT reads do.
+fn race_check(path: &str, o: &Opts, size: u64, rounds: u64) {
+    let rfd = open(path, libc::O_RDONLY | libc::O_DIRECT);
+    let direct = read_back(rfd, 0, size as usize);
+    let kind = o.race.as_deref().unwrap_or("");
+    let half = (size / 2) & !(ALIGN as u64 - 1);
+    for (n, sector) in direct.chunks(512).enumerate() {
+        let at = n as u64 * 512;
+        let is = |seed: u64| sector.iter().enumerate().all(|(i, &b)| b == pattern_byte(seed, at + i as u64));
+        let zeros = sector.iter().all(|&b| b == 0);
+        let base_ok = o.base_seed.is_some_and(|b| is(b)) && !(kind == "truncate" && at >= half && rounds > 0);
+        let racer_ok = matches!(kind, "mmap" | "bufwrite") && is(o.seed + 1);
+        let zero_ok = matches!(kind, "truncate" | "punch" | "zero") && zeros;
+        if !(is(o.seed) || base_ok || racer_ok || zero_ok) {
+            die(&format!("race {kind}: sector at {at} holds no pattern the race allows"));
+        }
+    }
+    let bfd = open(path, libc::O_RDONLY);
+    let mut buffered = vec![0u8; size as usize];
+    // SAFETY: Room for `size` bytes.
+    let r = unsafe { libc::pread(bfd, buffered.as_mut_ptr().cast(), buffered.len(), 0) };
+    if r != size as isize {
+        die("buffered read of the whole file failed");
+    }
+    if let Some(i) = (0..size as usize).find(|&i| buffered[i] != direct[i]) {
+        die(&format!("race {kind}: stale page cache at {i}: buffered {:#04x}, direct {:#04x}", buffered[i], direct[i]));
+    }
+    // SAFETY: Valid fd.
+    unsafe { libc::posix_fadvise(bfd, 0, 0, libc::POSIX_FADV_DONTNEED) };
 }
 
 /// Makes every page this process uses resident, now and later (`mlockall()`), and grows the
@@ -988,6 +1131,7 @@ fn main() {
         dsync: false,
         base_seed: None,
         check_only: false,
+        race: None,
     };
     let mut pos = Vec::new();
     let mut it = args.iter();
@@ -1017,6 +1161,7 @@ fn main() {
             "--dsync" => o.dsync = true,
             "--base-seed" => o.base_seed = Some(parse_num(&val())),
             "--check-only" => o.check_only = true,
+            "--race" => o.race = Some(val()),
             _ => pos.push(a.clone()),
         }
     }
