@@ -32,6 +32,10 @@
  * inline iomap_dio_read_simple() in each of them, which may be modules.
  */
 DEFINE_STATIC_KEY_FALSE(iomap_simple_dio_key);
+#ifdef IOMAP_SIMPLE_DIO_OPT_IN
+EXPORT_SYMBOL_GPL(iomap_simple_dio_key);
+#endif
+
 /*
  * Tested by the inline iomap_dio_write_simple(): on while a path is registered
  * and /sys/kernel/iomap/simple_write selects it. Only file systems that opt in
@@ -39,7 +43,6 @@ DEFINE_STATIC_KEY_FALSE(iomap_simple_dio_key);
  */
 DEFINE_STATIC_KEY_FALSE(iomap_simple_dio_write_key);
 #ifdef IOMAP_SIMPLE_DIO_OPT_IN
-EXPORT_SYMBOL_GPL(iomap_simple_dio_key);
 EXPORT_SYMBOL_GPL(iomap_simple_dio_write_key);
 #endif
 

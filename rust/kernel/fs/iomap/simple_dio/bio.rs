@@ -15,6 +15,9 @@ use core::{cell::Cell, marker::PhantomData, ptr::NonNull};
 #[cfg(doc)]
 use super::{Extent, Mapped, Served};
 
+/// Makes a type invariant in `'a`.
+type Invariant<'a> = fn(&'a ()) -> &'a ();
+
 /// A file system's `->end_io` of a direct write (`struct iomap_dio_ops`).
 pub(super) type DioEndIo = unsafe extern "C" fn(*mut bindings::kiocb, isize, c_int, u32) -> c_int;
 
@@ -75,7 +78,7 @@ pub type DioBioSet<D> = BioSet<DioRequest<D>>;
 pub struct DioBio<'a, D, Dir: Direction> {
     pub(super) bio: Bio<'a, DioRequest<D>>,
     pub(super) len_align_mask: u32,
-    pub(super) _req: PhantomData<(fn(&'a ()) -> &'a (), Dir)>,
+    pub(super) _req: PhantomData<(Invariant<'a>, Dir)>,
 }
 
 /// The bio of a read.

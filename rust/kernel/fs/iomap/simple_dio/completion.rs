@@ -57,10 +57,10 @@ impl<'a, D: Send + 'static> Completed<'a, D> {
             return true;
         }
         let req = self.req();
-        // SAFETY: The kiocb and its file are valid until the request completes. `nrpages`
-        // changes under us: read once (`READ_ONCE()`).
+        // `nrpages` changes under us: read once (`READ_ONCE()`).
         req.write
             && (req.need_sync
+                // SAFETY: The kiocb and its file are valid until the request completes.
                 || unsafe {
                     core::ptr::addr_of!((*(*(*req.kiocb.as_ptr()).ki_filp).f_mapping).nrpages)
                         .read_volatile()

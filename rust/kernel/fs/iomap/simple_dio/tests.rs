@@ -281,10 +281,8 @@ mod suite {
         assert_eq!(path.declined.load(Ordering::Relaxed), declines);
         assert_eq!(kiocb.ki_pos, POS);
         // SAFETY: `count` is the member of its union in use for a kvec iterator.
-        assert_eq!(
-            unsafe { iter.__bindgen_anon_1.__bindgen_anon_1.as_ref().count },
-            LEN
-        );
+        let left = unsafe { iter.__bindgen_anon_1.__bindgen_anon_1.as_ref().count };
+        assert_eq!(left, LEN);
         // SAFETY: The inode is valid.
         assert_eq!(unsafe { bindings::atomic_read(&inode.i_dio_count) }, 0);
         Ok(LAST_REASON.load(Ordering::Relaxed))
