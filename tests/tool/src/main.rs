@@ -10,7 +10,7 @@
 //! sdio-check fill FILE SIZE [--seed S]          pattern file, written and fsynced
 //! sdio-check write FILE [--off N] [--len N] [--seed S]   buffered write, left dirty
 //! sdio-check dwrite FILE [--engine E] [--off N] [--len N] [--count K] [--random]
-//!                 [--dsync] [--nowait] [--hipri] [--iov N] [--buf-off N]
+//!                 [--dsync] [--sync] [--nowait] [--hipri] [--iov N] [--buf-off N]
 //!                 [--base-seed B] [--expect-errno NAME] [--fs-error NAME] [--seed S]
 //!                 [--check-only] [--allow-errno NAMES] [--race KIND]
 //!
@@ -175,6 +175,8 @@ struct Opts {
     allow_errno: Option<String>,
     /// dwrite: `RWF_DSYNC` on each write.
     dsync: bool,
+    /// dwrite: `RWF_SYNC` on each write.
+    sync: bool,
     /// dwrite: the seed the file was filled with, to check all of it at the end.
     base_seed: Option<u64>,
     /// dwrite: write nothing; check that the file holds what the same writes would have left
@@ -327,6 +329,9 @@ impl Engine {
         }
         if o.dsync {
             flags |= libc::RWF_DSYNC;
+        }
+        if o.sync {
+            flags |= libc::RWF_SYNC;
         }
         let res = |r: isize| if r < 0 { -(errno() as i64) } else { r as i64 };
         match self.kind.as_str() {
@@ -1129,6 +1134,7 @@ fn main() {
         fail_self: false,
         allow_errno: None,
         dsync: false,
+        sync: false,
         base_seed: None,
         check_only: false,
         race: None,
@@ -1159,6 +1165,7 @@ fn main() {
             "--fail-self" => o.fail_self = true,
             "--allow-errno" => o.allow_errno = Some(val()),
             "--dsync" => o.dsync = true,
+            "--sync" => o.sync = true,
             "--base-seed" => o.base_seed = Some(parse_num(&val())),
             "--check-only" => o.check_only = true,
             "--race" => o.race = Some(val()),

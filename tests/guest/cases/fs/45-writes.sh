@@ -73,6 +73,13 @@ else
 			--base-seed 3
 	done
 
+	# RWF_SYNC (IOCB_SYNC): never FUA, a full sync of the file after each write.
+	wfill
+	check "$fs: RWF_SYNC overwrites served, synced after, no REQ_FUA, data right" \
+		expect_stat write_fua 0 expect_stat write_hits 8 \
+		sdio-check dwrite $W --engine pwritev2 --sync --random --count 8 --seed 31 \
+		--base-seed 3
+
 	# Declines: each with its counter, and the generic path writes the data.
 	wcheck "128k write: declined, too large" write_fallback_too_large 1 \
 		--len 128k --off 256k --seed 37
