@@ -23,7 +23,9 @@
 //! --race KIND: a thread races the writes, until they are done: truncate (the file cut to
 //! half its size and extended back), punch (FALLOC_FL_PUNCH_HOLE of a random block), zero
 //! (FALLOC_FL_ZERO_RANGE of one), mmap (a shared mapping written with the pattern of seed
-//! S + 1), bufwrite (buffered writes of that pattern), bufread (buffered reads). The writes
+//! S + 1), bufwrite (buffered writes of that pattern), bufread (buffered reads), clone (the
+//! file reflinked into FILE.clone, FICLONE, whose sectors must each hold the old data or a
+//! write's at the end). The writes
 //! are not read back one by one then; at the end, after fsync, every 512-byte sector must
 //! hold one whole pattern the race allows (the base, the writes', the racer's, zeros; past
 //! the truncation point never the base), and buffered reads must return what O_DIRECT
@@ -555,6 +557,9 @@ impl Rng {
     }
 }
 
+/// `FICLONE` (linux/fs.h): `_IOW(0x94, 9, int)`.
+const FICLONE: libc::Ioctl = 0x4004_9409;
+
 // fanotify UAPI values (linux/fanotify.h) the libc crate may not carry.
 const FAN_FS_ERROR: u64 = 0x0000_8000;
 const FAN_REPORT_FID: u32 = 0x0000_0200;
@@ -1002,6 +1007,9 @@ fn race_loop(kind: &str, path: &str, size: u64, seed: u64, stop: &std::sync::ato
         std::ptr::null_mut()
     };
     let mut buf = vec![0u8; ALIGN];
+    // The reflink target of "clone", next to the file.
+    let clone_fd = (kind == "clone")
+        .then(|| open(&format!("{path}.clone"), libc::O_RDWR | libc::O_CREAT | libc::O_TRUNC));
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
         let off = (rng.next() % blocks.max(1)) * ALIGN as u64;
         // SAFETY (each arm): valid fd, buffers and mapping of the sizes given.
@@ -1034,6 +1042,8 @@ fn race_loop(kind: &str, path: &str, size: u64, seed: u64, stop: &std::sync::ato
                 let n = unsafe { libc::pread(fd, buf.as_mut_ptr().cast(), ALIGN, off as i64) };
                 if n >= 0 { 0 } else { -1 }
             }
+            // FICLONE: the whole file reflinked into the clone, again and again.
+            "clone" => unsafe { libc::ioctl(clone_fd.unwrap_or(-1), FICLONE, fd) },
             _ => die(&format!("unknown race {kind}")),
         };
         if r != 0 {
@@ -1073,6 +1083,19 @@ fn race_check(path: &str, o: &Opts, size: u64, rounds: u64) {
         if !(is(o.seed) || base_ok || racer_ok || zero_ok) {
             die(&format!("race {kind}: sector at {at} holds no pattern the race allows"));
         }
+    }
+    if kind == "clone" {
+        // The last clone is a snapshot: each sector the old data or a write's.
+        let cfd = open(&format!("{path}.clone"), libc::O_RDONLY | libc::O_DIRECT);
+        for (n, sector) in read_back(cfd, 0, size as usize).chunks(512).enumerate() {
+            let at = n as u64 * 512;
+            let is = |seed: u64| sector.iter().enumerate().all(|(i, &b)| b == pattern_byte(seed, at + i as u64));
+            if !(is(o.seed) || o.base_seed.is_some_and(|b| is(b))) {
+                die(&format!("race clone: sector at {at} of the clone holds neither pattern"));
+            }
+        }
+        // SAFETY: Valid fd.
+        unsafe { libc::close(cfd) };
     }
     let bfd = open(path, libc::O_RDONLY);
     let mut buffered = vec![0u8; size as usize];
