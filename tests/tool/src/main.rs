@@ -188,6 +188,17 @@ struct Opts {
     race: Option<String>,
 }
 
+impl Opts {
+    /// Whether result `r` is an error `--allow-errno` lets pass.
+    fn allowed(&self, r: i64) -> bool {
+        r < 0
+            && self
+                .allow_errno
+                .as_deref()
+                .is_some_and(|list| list.split(',').any(|e| e == errno_name(-r as i32)))
+    }
+}
+
 fn parse_num(s: &str) -> u64 {
     let (n, mul) = match s.as_bytes().last() {
         Some(b'k' | b'K') => (&s[..s.len() - 1], 1024),
@@ -322,106 +333,16 @@ impl Engine {
 
     /// One write from `iovs`; returns bytes or -errno.
     fn write(&mut self, iovs: &[libc::iovec], off: u64, o: &Opts) -> i64 {
-        let mut flags = 0;
-        if o.nowait {
-            flags |= libc::RWF_NOWAIT;
-        }
-        if o.hipri {
-            flags |= libc::RWF_HIPRI;
-        }
-        if o.dsync {
-            flags |= libc::RWF_DSYNC;
-        }
-        if o.sync {
-            flags |= libc::RWF_SYNC;
-        }
-        let res = |r: isize| if r < 0 { -(errno() as i64) } else { r as i64 };
-        match self.kind.as_str() {
-            "pread" | "pwrite" if iovs.len() == 1 && flags == 0 => {
-                // SAFETY: The iovec describes our buffer.
-                res(unsafe { libc::pwrite(self.fd, iovs[0].iov_base, iovs[0].iov_len, off as i64) })
-            }
-            "pread" | "preadv2" | "pwrite" | "pwritev2" => {
-                // SAFETY: The iovecs describe our buffer.
-                res(unsafe {
-                    libc::pwritev2(self.fd, iovs.as_ptr(), iovs.len() as i32, off as i64, flags)
-                })
-            }
-            "aio" => {
-                let mut cb = aio::IoCb {
-                    opcode: aio::IOCB_CMD_PWRITEV,
-                    fildes: self.fd as u32,
-                    buf: iovs.as_ptr() as u64,
-                    nbytes: iovs.len() as u64,
-                    offset: off as i64,
-                    rw_flags: flags,
-                    ..Default::default()
-                };
-                let mut cbp: *mut aio::IoCb = &mut cb;
-                // SAFETY: One valid iocb.
-                let r = unsafe { libc::syscall(libc::SYS_io_submit, self.aio_ctx, 1, &mut cbp as *mut _) };
-                if r != 1 {
-                    return -(errno() as i64);
-                }
-                let mut ev = aio::IoEvent::default();
-                // SAFETY: Room for one event.
-                let r = unsafe {
-                    libc::syscall(
-                        libc::SYS_io_getevents,
-                        self.aio_ctx,
-                        1,
-                        1,
-                        &mut ev as *mut _,
-                        std::ptr::null::<libc::timespec>(),
-                    )
-                };
-                if r != 1 {
-                    die("io_getevents failed");
-                }
-                ev.res
-            }
-            "uring-fixed" => {
-                if iovs.len() != 1 {
-                    die("uring-fixed writes from one buffer");
-                }
-                let ring = self.ring.as_mut().unwrap();
-                // SAFETY: The buffer stays mapped until it is unregistered below.
-                unsafe { ring.submitter().register_buffers(iovs) }
-                    .unwrap_or_else(|e| die(&format!("IORING_REGISTER_BUFFERS: {e}")));
-                let sqe = io_uring::opcode::WriteFixed::new(
-                    io_uring::types::Fd(self.fd),
-                    iovs[0].iov_base.cast(),
-                    iovs[0].iov_len as u32,
-                    0,
-                )
-                .offset(off)
-                .rw_flags(flags)
-                .build();
-                // SAFETY: The registered buffer outlives the request.
-                let r = unsafe { uring_one(ring, &sqe) };
-                ring.submitter()
-                    .unregister_buffers()
-                    .unwrap_or_else(|e| die(&format!("IORING_UNREGISTER_BUFFERS: {e}")));
-                r
-            }
-            _ => {
-                let ring = self.ring.as_mut().unwrap();
-                let sqe = io_uring::opcode::Writev::new(
-                    io_uring::types::Fd(self.fd),
-                    iovs.as_ptr(),
-                    iovs.len() as u32,
-                )
-                .offset(off)
-                .rw_flags(flags)
-                .build();
-                // SAFETY: The buffers outlive the request.
-                unsafe { uring_one(ring, &sqe) }
-            }
-        }
+        self.io(iovs, off, o, true)
     }
 
     /// One read into `iovs`; returns bytes or -errno.
     fn read(&mut self, iovs: &[libc::iovec], off: u64, o: &Opts) -> i64 {
+        self.io(iovs, off, o, false)
+    }
+
+    /// One read into `iovs`, or write from them; returns bytes or -errno.
+    fn io(&mut self, iovs: &[libc::iovec], off: u64, o: &Opts, write: bool) -> i64 {
         let mut flags = 0;
         if o.nowait {
             flags |= libc::RWF_NOWAIT;
@@ -429,22 +350,39 @@ impl Engine {
         if o.hipri {
             flags |= libc::RWF_HIPRI;
         }
+        if write && o.dsync {
+            flags |= libc::RWF_DSYNC;
+        }
+        if write && o.sync {
+            flags |= libc::RWF_SYNC;
+        }
+        let res = |r: isize| if r < 0 { -(errno() as i64) } else { r as i64 };
+        let (base, len) = (iovs[0].iov_base, iovs[0].iov_len);
         match self.kind.as_str() {
-            "pread" if iovs.len() == 1 => {
+            "pread" | "pwrite" if iovs.len() == 1 && flags & !(libc::RWF_NOWAIT | libc::RWF_HIPRI) == 0 => {
                 // SAFETY: The iovec describes our buffer.
-                let r = unsafe { libc::pread(self.fd, iovs[0].iov_base, iovs[0].iov_len, off as i64) };
-                if r < 0 { -(errno() as i64) } else { r as i64 }
+                res(unsafe {
+                    if write {
+                        libc::pwrite(self.fd, base, len, off as i64)
+                    } else {
+                        libc::pread(self.fd, base, len, off as i64)
+                    }
+                })
             }
-            "pread" | "preadv2" => {
+            "pread" | "preadv2" | "pwrite" | "pwritev2" => {
+                let (p, n) = (iovs.as_ptr(), iovs.len() as i32);
                 // SAFETY: The iovecs describe our buffer.
-                let r = unsafe {
-                    libc::preadv2(self.fd, iovs.as_ptr(), iovs.len() as i32, off as i64, flags)
-                };
-                if r < 0 { -(errno() as i64) } else { r as i64 }
+                res(unsafe {
+                    if write {
+                        libc::pwritev2(self.fd, p, n, off as i64, flags)
+                    } else {
+                        libc::preadv2(self.fd, p, n, off as i64, flags)
+                    }
+                })
             }
             "aio" => {
                 let mut cb = aio::IoCb {
-                    opcode: aio::IOCB_CMD_PREADV,
+                    opcode: if write { aio::IOCB_CMD_PWRITEV } else { aio::IOCB_CMD_PREADV },
                     fildes: self.fd as u32,
                     buf: iovs.as_ptr() as u64,
                     nbytes: iovs.len() as u64,
@@ -477,21 +415,24 @@ impl Engine {
             }
             "uring-fixed" => {
                 if iovs.len() != 1 {
-                    die("uring-fixed reads into one buffer");
+                    die("uring-fixed uses one buffer");
                 }
                 let ring = self.ring.as_mut().unwrap();
                 // SAFETY: The buffer stays mapped until it is unregistered below.
                 unsafe { ring.submitter().register_buffers(iovs) }
                     .unwrap_or_else(|e| die(&format!("IORING_REGISTER_BUFFERS: {e}")));
-                let sqe = io_uring::opcode::ReadFixed::new(
-                    io_uring::types::Fd(self.fd),
-                    iovs[0].iov_base.cast(),
-                    iovs[0].iov_len as u32,
-                    0,
-                )
-                .offset(off)
-                .rw_flags(flags)
-                .build();
+                let fd = io_uring::types::Fd(self.fd);
+                let sqe = if write {
+                    io_uring::opcode::WriteFixed::new(fd, base.cast(), len as u32, 0)
+                        .offset(off)
+                        .rw_flags(flags)
+                        .build()
+                } else {
+                    io_uring::opcode::ReadFixed::new(fd, base.cast(), len as u32, 0)
+                        .offset(off)
+                        .rw_flags(flags)
+                        .build()
+                };
                 // SAFETY: The registered buffer outlives the request.
                 let r = unsafe { uring_one(ring, &sqe) };
                 ring.submitter()
@@ -501,14 +442,12 @@ impl Engine {
             }
             _ => {
                 let ring = self.ring.as_mut().unwrap();
-                let sqe = io_uring::opcode::Readv::new(
-                    io_uring::types::Fd(self.fd),
-                    iovs.as_ptr(),
-                    iovs.len() as u32,
-                )
-                .offset(off)
-                .rw_flags(flags)
-                .build();
+                let (fd, p, n) = (io_uring::types::Fd(self.fd), iovs.as_ptr(), iovs.len() as u32);
+                let sqe = if write {
+                    io_uring::opcode::Writev::new(fd, p, n).offset(off).rw_flags(flags).build()
+                } else {
+                    io_uring::opcode::Readv::new(fd, p, n).offset(off).rw_flags(flags).build()
+                };
                 // SAFETY: The buffers outlive the request.
                 unsafe { uring_one(ring, &sqe) }
             }
@@ -652,21 +591,7 @@ impl FsErrorWatch {
 fn read_cmd(path: &str, o: &Opts) {
     let watch = o.fs_error.as_ref().map(|_| FsErrorWatch::new(path));
     let fd = open(path, libc::O_RDONLY | libc::O_DIRECT);
-    // SAFETY: stat buffer is written by fstat.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: Valid fd and stat buffer.
-    unsafe { libc::fstat(fd, &mut st) };
-    let size = if st.st_mode & libc::S_IFMT == libc::S_IFBLK {
-        // A block device (a loop device over a pattern file, say): its size is where it ends.
-        // SAFETY: Valid fd.
-        let end = unsafe { libc::lseek(fd, 0, libc::SEEK_END) };
-        if end < 0 {
-            die("lseek to the end of the device failed");
-        }
-        end as u64
-    } else {
-        st.st_size as u64
-    };
+    let size = file_size(fd);
     let mut eng = Engine::new(&o.engine, fd);
     let buf = match &o.buf_file {
         Some(f) => Buf::new_file(o.len + o.buf_off, f),
@@ -677,15 +602,7 @@ fn read_cmd(path: &str, o: &Opts) {
     }
     // SAFETY: Within the mapping.
     let base = unsafe { buf.ptr.add(o.buf_off) };
-    let parts = o.iov.max(1);
-    let mut iovs = Vec::new();
-    let mut at = 0;
-    for i in 0..parts {
-        let n = if i + 1 == parts { o.len - at } else { o.len / parts };
-        // SAFETY: Within the mapping.
-        iovs.push(libc::iovec { iov_base: unsafe { base.add(at) }.cast(), iov_len: n });
-        at += n;
-    }
+    let iovs = iovecs(base, o.len, o.iov);
     let mut racer = None;
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let mut zero_from = o.zero_from;
@@ -754,12 +671,7 @@ fn read_cmd(path: &str, o: &Opts) {
             make_it_fail(f, false);
         }
         reads += 1;
-        if r < 0
-            && o
-                .allow_errno
-                .as_deref()
-                .is_some_and(|list| list.split(',').any(|e| e == errno_name(-r as i32)))
-        {
+        if o.allowed(r) {
             allowed += 1;
             continue;
         }
@@ -805,23 +717,63 @@ fn read_cmd(path: &str, o: &Opts) {
         let flips = t.join().unwrap_or(0);
         println!("racer: {flips} truncate/extend cycles");
     }
-    if let (Some(watch), Some("none")) = (&watch, o.fs_error.as_deref()) {
-        if let Some((e, count)) = watch.wait(Duration::from_millis(500)) {
-            die(&format!("FAN_FS_ERROR {} (error count {count}), expected none", errno_name(e)));
-        }
-    } else if let (Some(watch), Some(want)) = (&watch, &o.fs_error) {
-        match watch.wait(Duration::from_secs(10)) {
-            Some((e, count)) if &errno_name(e) == want => {
-                println!("fanotify: FAN_FS_ERROR {want} (error count {count})")
-            }
-            Some((e, _)) => die(&format!("FAN_FS_ERROR carried {}, expected {want}", errno_name(e))),
-            None => die(&format!("no FAN_FS_ERROR event within 10 s (expected {want})")),
-        }
-    }
+    check_fs_error(watch.as_ref(), o.fs_error.as_deref());
     if let Some(e) = &o.allow_errno {
         println!("allowed: {allowed} of {reads} reads failed with {e}");
     }
     println!("ok: {reads} reads, {bytes} bytes verified ({} engine)", o.engine);
+}
+
+/// The size of the file or block device open as `fd` (a device's is where it ends).
+fn file_size(fd: i32) -> u64 {
+    // SAFETY: stat buffer is written by fstat.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: Valid fd and stat buffer.
+    unsafe { libc::fstat(fd, &mut st) };
+    if st.st_mode & libc::S_IFMT != libc::S_IFBLK {
+        return st.st_size as u64;
+    }
+    // SAFETY: Valid fd.
+    let end = unsafe { libc::lseek(fd, 0, libc::SEEK_END) };
+    if end < 0 {
+        die("lseek to the end of the device failed");
+    }
+    end as u64
+}
+
+/// `len` bytes from `base` as `parts` iovecs (at least one), the last taking the rest.
+fn iovecs(base: *mut u8, len: usize, parts: usize) -> Vec<libc::iovec> {
+    let parts = parts.max(1);
+    let mut iovs = Vec::new();
+    let mut at = 0;
+    for i in 0..parts {
+        let n = if i + 1 == parts { len - at } else { len / parts };
+        // SAFETY: Within the caller's buffer of `len` bytes.
+        iovs.push(libc::iovec { iov_base: unsafe { base.add(at) }.cast(), iov_len: n });
+        at += n;
+    }
+    iovs
+}
+
+/// After the I/O: with `want` "none", no FAN_FS_ERROR may arrive (half a second for the
+/// worker); with an errno name, one carrying it must, within 10 seconds.
+fn check_fs_error(watch: Option<&FsErrorWatch>, want: Option<&str>) {
+    let (Some(watch), Some(want)) = (watch, want) else {
+        return;
+    };
+    if want == "none" {
+        if let Some((e, count)) = watch.wait(Duration::from_millis(500)) {
+            die(&format!("FAN_FS_ERROR {} (error count {count}), expected none", errno_name(e)));
+        }
+        return;
+    }
+    match watch.wait(Duration::from_secs(10)) {
+        Some((e, count)) if errno_name(e) == want => {
+            println!("fanotify: FAN_FS_ERROR {want} (error count {count})")
+        }
+        Some((e, _)) => die(&format!("FAN_FS_ERROR carried {}, expected {want}", errno_name(e))),
+        None => die(&format!("no FAN_FS_ERROR event within 10 s (expected {want})")),
+    }
 }
 
 /// Reads `len` bytes at `off` of `fd` with `pread` into a fresh aligned buffer.
@@ -853,36 +805,14 @@ fn dwrite_cmd(path: &str, o: &Opts) {
     let watch = o.fs_error.as_ref().map(|_| FsErrorWatch::new(path));
     let fd = open(path, libc::O_WRONLY | libc::O_DIRECT);
     let rfd = open(path, libc::O_RDONLY | libc::O_DIRECT);
-    // SAFETY: stat buffer is written by fstat.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: Valid fd and stat buffer.
-    unsafe { libc::fstat(fd, &mut st) };
-    let size = if st.st_mode & libc::S_IFMT == libc::S_IFBLK {
-        // A block device (a loop device over a pattern file, say): its size is where it ends.
-        // SAFETY: Valid fd.
-        let end = unsafe { libc::lseek(fd, 0, libc::SEEK_END) };
-        if end < 0 {
-            die("lseek to the end of the device failed");
-        }
-        end as u64
-    } else {
-        st.st_size as u64
-    };
+    let size = file_size(fd);
     // Which seed each block of the file holds: the base seed, or the seed of a write.
     let mut written = vec![false; size.div_ceil(512) as usize];
     let mut eng = Engine::new(&o.engine, fd);
     let buf = Buf::new(o.len + o.buf_off);
     // SAFETY: Within the mapping.
     let base = unsafe { buf.ptr.add(o.buf_off) };
-    let parts = o.iov.max(1);
-    let mut iovs = Vec::new();
-    let mut at = 0;
-    for i in 0..parts {
-        let n = if i + 1 == parts { o.len - at } else { o.len / parts };
-        // SAFETY: Within the mapping.
-        iovs.push(libc::iovec { iov_base: unsafe { base.add(at) }.cast(), iov_len: n });
-        at += n;
-    }
+    let iovs = iovecs(base, o.len, o.iov);
     let mut rng = Rng(o.seed.wrapping_mul(2654435761).wrapping_add(54321) | 1);
     let (mut writes, mut bytes, mut allowed) = (0u64, 0u64, 0u64);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -903,12 +833,7 @@ fn dwrite_cmd(path: &str, o: &Opts) {
         }
         let r = if o.check_only { o.len as i64 } else { eng.write(&iovs, off, o) };
         writes += 1;
-        if r < 0
-            && o
-                .allow_errno
-                .as_deref()
-                .is_some_and(|list| list.split(',').any(|e| e == errno_name(-r as i32)))
-        {
+        if o.allowed(r) {
             allowed += 1;
             continue;
         }
@@ -968,19 +893,7 @@ fn dwrite_cmd(path: &str, o: &Opts) {
         // SAFETY: Valid fd.
         unsafe { libc::close(bfd) };
     }
-    if let (Some(watch), Some("none")) = (&watch, o.fs_error.as_deref()) {
-        if let Some((e, count)) = watch.wait(Duration::from_millis(500)) {
-            die(&format!("FAN_FS_ERROR {} (error count {count}), expected none", errno_name(e)));
-        }
-    } else if let (Some(watch), Some(want)) = (&watch, &o.fs_error) {
-        match watch.wait(Duration::from_secs(10)) {
-            Some((e, count)) if &errno_name(e) == want => {
-                println!("fanotify: FAN_FS_ERROR {want} (error count {count})")
-            }
-            Some((e, _)) => die(&format!("FAN_FS_ERROR carried {}, expected {want}", errno_name(e))),
-            None => die(&format!("no FAN_FS_ERROR event within 10 s (expected {want})")),
-        }
-    }
+    check_fs_error(watch.as_ref(), o.fs_error.as_deref());
     if let Some(e) = &o.allow_errno {
         println!("allowed: {allowed} of {writes} writes failed with {e}");
     }
