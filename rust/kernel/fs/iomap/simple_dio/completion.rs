@@ -152,9 +152,8 @@ impl<'a, D: Send + 'static> Completed<'a, D> {
         unsafe { bindings::iomap_simple_dio_queue_work(sb, work) };
     }
 
-    /// Completes the request: the file system's completion of a write, the fserror report of
-    /// an error, user pages dirtied again or page cache invalidated, then what
-    /// [`Completed::complete_atomic`] does.
+    /// Completes the request: the fserror report of an error, user pages dirtied again, then
+    /// what [`Completed::finish`] does; a write as [`Completed::complete_write`] does.
     ///
     /// # Safety
     ///
@@ -162,57 +161,24 @@ impl<'a, D: Send + 'static> Completed<'a, D> {
     // Once per completion: inlined.
     #[inline(always)]
     pub(super) unsafe fn complete(mut self) -> Result<usize> {
-        let status = self.status();
-        // SAFETY: Process context, by the caller's guarantee.
-        let fs_ret = unsafe { self.fs_end_io(status) };
-        if let Err(e) = status {
+        if self.is_write() {
+            // SAFETY: Process context, by the caller's guarantee.
+            return unsafe { self.complete_write(true) };
+        }
+        if let Err(e) = self.status() {
             // As `should_report_dio_fserror()`: not the retry codes.
             if e != EAGAIN && e != ENOTBLK {
-                let (pos, len) = (self.pos(), self.len() as u64);
-                if self.is_write() {
-                    self.inode().report_write_error(pos, len, e);
-                } else {
-                    self.inode().report_read_error(pos, len, e);
-                }
+                self.inode()
+                    .report_read_error(self.pos(), self.len() as u64, e);
             }
-        } else if self.is_write() {
-            // SAFETY: The kiocb is valid until the request completes, its position not
-            // advanced yet; process context, by the caller's guarantee.
-            unsafe { bindings::iomap_simple_dio_invalidate(self.req().kiocb.as_ptr(), self.len()) };
         }
         // Failed or not, as `bio_check_pages_dirty()` after any direct read into user memory.
         if self.redirty {
             // SAFETY: Process context, by the caller's guarantee.
             unsafe { self.bio.redirty_and_unpin() };
         }
-        // SAFETY: The work that needs process context is done, but for the sync, which is
-        // allowed here (process context).
-        unsafe { self.finish(fs_ret) }
-    }
-
-    /// Calls a write's `->end_io` as `iomap_dio_complete()` does, with the bio's result and
-    /// the position not advanced yet, and returns what it returns, which is the request's
-    /// result from then on (0: success); `None` for a read, or a write of a file system
-    /// without one.
-    ///
-    /// # Safety
-    ///
-    /// Process context, or a request that needs none ([`Completed::needs_process`] false):
-    /// `iomap_dio_done()` calls it from the bio's completion then too, for an overwrite
-    /// without an error.
-    #[inline(always)]
-    unsafe fn fs_end_io(&self, status: Result) -> Option<i32> {
-        let req = self.req();
-        let end_io = req.end_io?;
-        let err = match status {
-            Ok(()) => 0,
-            Err(e) => e.to_errno(),
-        };
-        // SAFETY: The file system's completion of its own direct write, with the kiocb (valid
-        // until the request completes), the bytes the bio was to write and its error, as
-        // `iomap_dio_complete()` passes them. The flags are none of the completion work a pure
-        // overwrite does not need (`IOMAP_DIO_UNWRITTEN`, `IOMAP_DIO_COW`).
-        Some(unsafe { end_io(req.kiocb.as_ptr(), self.len() as isize, err, 0) })
+        // SAFETY: The work that needs process context is done.
+        unsafe { self.finish(None, false) }
     }
 
     /// Completes a request that needs no process context (no error, no page to dirty, no page
@@ -223,26 +189,76 @@ impl<'a, D: Send + 'static> Completed<'a, D> {
     /// [`Completed::needs_process`] must be false.
     #[inline(always)]
     unsafe fn complete_atomic(self) -> Result<usize> {
-        // SAFETY: The caller's guarantee.
-        let fs_ret = unsafe { self.fs_end_io(Ok(())) };
+        if self.is_write() {
+            // SAFETY: Nothing needs process context (the caller's guarantee).
+            return unsafe { self.complete_write(false) };
+        }
         // SAFETY: Nothing needs process context (the caller's guarantee).
-        unsafe { self.finish(fs_ret) }
+        unsafe { self.finish(None, false) }
+    }
+
+    /// Completes a write as `iomap_dio_complete()` does: the file system's `->end_io`, with
+    /// the bio's result and the position not advanced yet, whose result is the request's from
+    /// then on; in `process` context the fserror report of an error, or the page cache
+    /// invalidated after success; then what [`Completed::finish`] does, the sync included.
+    ///
+    /// Out of line: the reads' completion stays as it was.
+    ///
+    /// # Safety
+    ///
+    /// `process` must be true only in process context, and false only where
+    /// [`Completed::needs_process`] is false (`iomap_dio_done()` calls `->end_io` from the
+    /// bio's completion then too, for an overwrite without an error).
+    #[inline(never)]
+    unsafe fn complete_write(self, process: bool) -> Result<usize> {
+        let status = self.status();
+        let req = self.req();
+        let fs_ret = req.end_io.map(|end_io| {
+            let err = match status {
+                Ok(()) => 0,
+                Err(e) => e.to_errno(),
+            };
+            // SAFETY: The file system's completion of its own direct write, with the kiocb
+            // (valid until the request completes), the bytes the bio was to write and its
+            // error, as `iomap_dio_complete()` passes them. The flags are none of the
+            // completion work a pure overwrite does not need (`IOMAP_DIO_UNWRITTEN`,
+            // `IOMAP_DIO_COW`).
+            unsafe { end_io(req.kiocb.as_ptr(), self.len() as isize, err, 0) }
+        });
+        if process {
+            match status {
+                // As `should_report_dio_fserror()`: not the retry codes.
+                Err(e) if e != EAGAIN && e != ENOTBLK => {
+                    self.inode()
+                        .report_write_error(self.pos(), self.len() as u64, e)
+                }
+                Err(_) => {}
+                // SAFETY: The kiocb is valid until the request completes, its position not
+                // advanced yet; process context, by the caller's guarantee.
+                Ok(()) => unsafe {
+                    bindings::iomap_simple_dio_invalidate(req.kiocb.as_ptr(), self.len())
+                },
+            }
+        }
+        let need_sync = req.need_sync;
+        // SAFETY: The error is reported and the page cache invalidated where they need it; a
+        // write that needs a sync needs process context, which `process` is then.
+        unsafe { self.finish(fs_ret, need_sync) }
     }
 
     /// Finishes the request, with `fs_ret` the result of the file system's completion, if it
-    /// has one:
-    /// unpins the pages, ends the `inode_dio_begin()` count, advances the position, syncs a
-    /// write that needs it, withdraws a polled bio, frees the bio, then hands the result to
-    /// the submitter (`->ki_complete` for an asynchronous request, the return value for a
+    /// has one: unpins the pages, ends the `inode_dio_begin()` count, advances the position,
+    /// syncs a write if `sync`, withdraws a polled bio, frees the bio, then hands the result
+    /// to the submitter (`->ki_complete` for an asynchronous request, the return value for a
     /// synchronous one).
     ///
     /// # Safety
     ///
     /// An error must have been reported, user pages dirtied again and page cache invalidated
-    /// where they need it, and a write that needs a sync must be in process context: all that
+    /// where they need it, and with `sync` this must be process context: all that
     /// `needs_process()` asks, which only [`Completed::complete`] does.
     #[inline(always)]
-    unsafe fn finish(self, fs_ret: Option<i32>) -> Result<usize> {
+    unsafe fn finish(self, fs_ret: Option<i32>, sync: bool) -> Result<usize> {
         // `iomap_dio_complete()`: what the file system's completion returns replaces the
         // bio's result (XFS fails every write after a shutdown with `EIO`).
         let res = match fs_ret {
@@ -252,12 +268,11 @@ impl<'a, D: Send + 'static> Completed<'a, D> {
         };
         let bio = self.bio;
         let req = bio.data();
-        let (kiocb, inode, sync_ret, polled, need_sync) = (
+        let (kiocb, inode, sync_ret, polled) = (
             req.kiocb.as_ptr(),
             req.inode.as_ptr(),
             req.sync_ret,
             req.polled,
-            req.need_sync,
         );
         // SAFETY: The inode is valid; this ends the count `Offered::map` took, once, before
         // the position moves, as `iomap_dio_complete()` ends it.
@@ -271,17 +286,16 @@ impl<'a, D: Send + 'static> Completed<'a, D> {
             }
             Err(e) => e.to_errno() as isize,
         };
-        if need_sync && ret > 0 {
-            // SAFETY: The kiocb is valid, its position past the write; process context, which
-            // `needs_process()` asked for a write that needs a sync.
+        let mut res = res;
+        if sync && ret > 0 {
+            // SAFETY: The kiocb is valid, its position past the write; process context (the
+            // caller's guarantee).
             ret = unsafe { bindings::generic_write_sync(kiocb, ret) };
+            if ret < 0 {
+                // An errno: it fits an `i32`.
+                res = Err(Error::from_errno(ret as i32));
+            }
         }
-        let res = if ret < 0 {
-            // An errno: it fits an `i32`.
-            Err(Error::from_errno(ret as i32))
-        } else {
-            res
-        };
         if polled {
             // SAFETY: As above; the bio is freed below: io_uring must not poll it any more.
             unsafe {

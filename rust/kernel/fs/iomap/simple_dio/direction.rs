@@ -51,45 +51,34 @@ pub enum Read {}
 /// A write of the file: the device reads the buffer.
 pub enum Write {}
 
-impl private::Sealed for Read {}
-impl private::Sealed for Write {}
+/// Implements [`Direction`] for `$dir`: its buffer type, its bio's operation, whether it
+/// writes, and the method of the path that serves it.
+macro_rules! impl_direction {
+    ($dir:ident, $iter:ident, $op:expr, $write:literal, $serve:ident) => {
+        impl private::Sealed for $dir {}
 
-impl Direction for Read {
-    type Iter<'a> = IovIterDest<'a>;
-    const OP: Op = Op::Read;
-    const WRITE: bool = false;
+        impl Direction for $dir {
+            type Iter<'a> = $iter<'a>;
+            const OP: Op = $op;
+            const WRITE: bool = $write;
 
-    #[inline(always)]
-    unsafe fn iter<'a>(ptr: *mut bindings::iov_iter) -> &'a mut IovIterDest<'a> {
-        // SAFETY: The caller's guarantee: a destination, writable for `'a`.
-        unsafe { IovIterDest::from_raw(ptr) }
-    }
+            #[inline(always)]
+            unsafe fn iter<'a>(ptr: *mut bindings::iov_iter) -> &'a mut $iter<'a> {
+                // SAFETY: The caller's guarantee: a vector of this direction, usable so for
+                // `'a`.
+                unsafe { $iter::from_raw(ptr) }
+            }
 
-    #[inline(always)]
-    fn serve<'a, T: SimpleDio>(
-        path: &'a T,
-        req: Offered<'a, T::Data, Self>,
-    ) -> Result<Outcome<'a, T::Reason>> {
-        path.read(req)
-    }
+            #[inline(always)]
+            fn serve<'a, T: SimpleDio>(
+                path: &'a T,
+                req: Offered<'a, T::Data, Self>,
+            ) -> Result<Outcome<'a, T::Reason>> {
+                path.$serve(req)
+            }
+        }
+    };
 }
 
-impl Direction for Write {
-    type Iter<'a> = IovIterSource<'a>;
-    const OP: Op = Op::Write;
-    const WRITE: bool = true;
-
-    #[inline(always)]
-    unsafe fn iter<'a>(ptr: *mut bindings::iov_iter) -> &'a mut IovIterSource<'a> {
-        // SAFETY: The caller's guarantee: a source, readable for `'a`.
-        unsafe { IovIterSource::from_raw(ptr) }
-    }
-
-    #[inline(always)]
-    fn serve<'a, T: SimpleDio>(
-        path: &'a T,
-        req: Offered<'a, T::Data, Self>,
-    ) -> Result<Outcome<'a, T::Reason>> {
-        path.write(req)
-    }
-}
+impl_direction!(Read, IovIterDest, Op::Read, false, read);
+impl_direction!(Write, IovIterSource, Op::Write, true, write);
