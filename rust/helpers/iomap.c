@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
 #include <linux/fs.h>
-#include <linux/pagemap.h>
 #include <linux/task_io_accounting_ops.h>
 
 __rust_helper loff_t rust_helper_i_size_read(const struct inode *inode)
@@ -33,9 +32,4 @@ __rust_helper ssize_t rust_helper_generic_write_sync(struct kiocb *iocb,
 __rust_helper void rust_helper_task_io_account_write(size_t bytes)
 {
 	task_io_account_write(bytes);
-}
-
-__rust_helper bool rust_helper_mapping_stable_writes(const struct address_space *mapping)
-{
-	return mapping_stable_writes(mapping);
 }

@@ -238,8 +238,8 @@ pub(super) unsafe fn check_write_offer(
     if flags & latched != 0 {
         return Err(Decline::WritebackError);
     }
-    // SAFETY: As above.
-    if unsafe { bindings::mapping_stable_writes(mapping) } {
+    // `mapping_stable_writes()`: a bit of the same word, read once above.
+    if flags & (1 << bindings::mapping_flags_AS_STABLE_WRITES) != 0 {
         return Err(Decline::StableWrites);
     }
     // SAFETY: As above; `nrpages` is read locklessly, as `kiocb_invalidate_post_direct_write()`
