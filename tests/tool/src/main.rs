@@ -12,7 +12,8 @@
 //! sdio-check dwrite FILE [--engine E] [--off N] [--len N] [--count K] [--random]
 //!                 [--dsync] [--sync] [--nowait] [--hipri] [--iov N] [--buf-off N]
 //!                 [--base-seed B] [--expect-errno NAME] [--fs-error NAME] [--seed S]
-//!                 [--check-only] [--allow-errno NAMES] [--race KIND]
+//!                 [--check-only] [--allow-errno NAMES] [--race KIND] [--fdatasync]
+//! sdio-check replay-log LOG DEV --end-mark NAME
 //!
 //! dwrite: O_DIRECT writes of the pattern for S, each read back at once with O_DIRECT and
 //! checked byte for byte. With --base-seed B (the file was filled with B), the whole file is
@@ -20,6 +21,8 @@
 //! page cache is dropped again), so a write that landed anywhere else fails too.
 //! --check-only: no write; the file must hold what the same command did write (the offsets
 //! come from the seed), as after a power cut that must have kept every acknowledged write.
+//! --fdatasync: fdatasync() the file after the writes (it must succeed); only then are they
+//! acknowledged.
 //! --race KIND: a thread races the writes, until they are done: truncate (the file cut to
 //! half its size and extended back), punch (FALLOC_FL_PUNCH_HOLE of a random block), zero
 //! (FALLOC_FL_ZERO_RANGE of one), mmap (a shared mapping written with the pattern of seed
@@ -47,6 +50,13 @@
 //!
 //! --buf-file F: the buffer is a shared mapping of file F (created, sized to fit), so the
 //! pages read into are file pages, not anonymous memory.
+//!
+//! replay-log: replays a dm-log-writes log (LOG, the target's log device) onto DEV, whose
+//! content must be what the logged device held when logging began, up to the mark NAME
+//! (`dmsetup message DEV 0 mark NAME`). dm-log-writes logs a write only once it is stable
+//! (a flush covered it, or it was REQ_FUA), so DEV then holds what the disk held if power
+//! had been cut when the mark was set. Discarded ranges are written as zeros. Prints the
+//! entries, flushes and FUA writes replayed.
 //!
 //! FILE may be a block device (a loop device over a pattern file): its size is its end.
 //! dwrite takes one too.
@@ -181,6 +191,10 @@ struct Opts {
     sync: bool,
     /// dwrite: the seed the file was filled with, to check all of it at the end.
     base_seed: Option<u64>,
+    /// dwrite: `fdatasync()` after the writes.
+    fdatasync: bool,
+    /// replay-log: the mark to replay up to.
+    end_mark: Option<String>,
     /// dwrite: write nothing; check that the file holds what the same writes would have left
     /// (after a power cut, say).
     check_only: bool,
@@ -864,6 +878,12 @@ fn dwrite_cmd(path: &str, o: &Opts) {
         }
         bytes += r as u64;
     }
+    if o.fdatasync && !o.check_only {
+        // SAFETY: Valid fd.
+        if unsafe { libc::fdatasync(fd) } != 0 {
+            die(&format!("fdatasync after the writes: {}", errno_name(errno())));
+        }
+    }
     if let Some(t) = racer {
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         let rounds = t.join().unwrap_or(0);
@@ -1085,6 +1105,8 @@ fn main() {
         base_seed: None,
         check_only: false,
         race: None,
+        fdatasync: false,
+        end_mark: None,
     };
     let mut pos = Vec::new();
     let mut it = args.iter();
@@ -1116,6 +1138,8 @@ fn main() {
             "--base-seed" => o.base_seed = Some(parse_num(&val())),
             "--check-only" => o.check_only = true,
             "--race" => o.race = Some(val()),
+            "--fdatasync" => o.fdatasync = true,
+            "--end-mark" => o.end_mark = Some(val()),
             _ => pos.push(a.clone()),
         }
     }
@@ -1124,6 +1148,83 @@ fn main() {
         Some("read") if pos.len() == 2 => read_cmd(&pos[1], &o),
         Some("write") if pos.len() == 2 => write_dirty(&pos[1], o.off, o.len, o.seed),
         Some("dwrite") if pos.len() == 2 => dwrite_cmd(&pos[1], &o),
-        _ => die("usage: sdio-check fill FILE SIZE | write FILE | dwrite FILE | read FILE [options] (see source)"),
+        Some("replay-log") if pos.len() == 3 => match &o.end_mark {
+            Some(mark) => replay_log(&pos[1], &pos[2], mark),
+            None => die("replay-log needs --end-mark NAME"),
+        },
+        _ => die("usage: sdio-check fill FILE SIZE | write FILE | dwrite FILE | read FILE | replay-log LOG DEV [options] (see source)"),
     }
+}
+
+/// dm-log-writes' on-disk flags (drivers/md/dm-log-writes.c).
+const LOG_FLUSH_FLAG: u64 = 1 << 0;
+const LOG_FUA_FLAG: u64 = 1 << 1;
+const LOG_DISCARD_FLAG: u64 = 1 << 2;
+const LOG_MARK_FLAG: u64 = 1 << 3;
+const WRITE_LOG_MAGIC: u64 = 0x6a73_6677_7368_72;
+
+/// `replay-log LOG DEV --end-mark NAME`: the log's writes, in their order, onto DEV up to
+/// the mark NAME (see the top of this file).
+fn replay_log(log: &str, dev: &str, mark: &str) {
+    let lfd = open(log, libc::O_RDONLY);
+    let dfd = open(dev, libc::O_RDWR);
+    let read_at = |off: u64, len: usize| -> Vec<u8> {
+        let mut v = vec![0u8; len];
+        // SAFETY: Room for `len` bytes.
+        let r = unsafe { libc::pread(lfd, v.as_mut_ptr().cast(), len, off as i64) };
+        if r != len as isize {
+            die(&format!("short read of the log at {off}"));
+        }
+        v
+    };
+    let le64 = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+    let sup = read_at(0, 512);
+    if le64(&sup, 0) != WRITE_LOG_MAGIC || le64(&sup, 8) != 1 {
+        die("not a dm-log-writes log (magic or version)");
+    }
+    let nr_entries = le64(&sup, 16);
+    let ss = u32::from_le_bytes(sup[24..28].try_into().unwrap()) as u64;
+    if !(512..=4096).contains(&ss) || !ss.is_power_of_two() {
+        die(&format!("log sector size {ss}"));
+    }
+    let (mut pos, mut writes, mut flushes, mut fuas) = (ss, 0u64, 0u64, 0u64);
+    for n in 0..nr_entries {
+        let hdr = read_at(pos, ss as usize);
+        let (sector, nr, flags, data_len) = (le64(&hdr, 0), le64(&hdr, 8), le64(&hdr, 16), le64(&hdr, 24));
+        pos += ss;
+        if std::env::var_os("SDIO_REPLAY_VERBOSE").is_some() {
+            println!("entry {n}: sector {sector} nr {nr} flags {flags:#x} data_len {data_len}");
+        }
+        if flags & LOG_MARK_FLAG != 0 {
+            let name = hdr.get(32..32 + data_len as usize).unwrap_or_else(|| die("bad mark entry"));
+            if name == mark.as_bytes() {
+                // SAFETY: Valid fd.
+                if unsafe { libc::fsync(dfd) } != 0 {
+                    die("fsync of the replay device failed");
+                }
+                println!("ok: replayed {n} entries to mark {mark}: {writes} writes, {flushes} flushes, {fuas} FUA");
+                return;
+            }
+            continue;
+        }
+        flushes += u64::from(flags & LOG_FLUSH_FLAG != 0);
+        fuas += u64::from(flags & LOG_FUA_FLAG != 0);
+        let len = (nr * ss) as usize;
+        let data = if flags & LOG_DISCARD_FLAG != 0 {
+            vec![0u8; len]
+        } else {
+            let d = read_at(pos, len);
+            pos += len as u64;
+            d
+        };
+        if len > 0 {
+            // SAFETY: `data` holds `len` bytes.
+            let r = unsafe { libc::pwrite(dfd, data.as_ptr().cast(), len, (sector * ss) as i64) };
+            if r != len as isize {
+                die(&format!("replay write of {len} at sector {sector} failed"));
+            }
+            writes += 1;
+        }
+    }
+    die(&format!("no mark {mark} in the log's {nr_entries} entries"));
 }
