@@ -2,9 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # make fstests, guest side: run fstests' ./check for each test of a list on one file
 # system, at each knob value given, test device /dev/nvme0n1, scratch /dev/nvme1n1.
+# At knob rust, /sys/kernel/iomap/simple_write is rust too (overwrites served by the
+# path); at every other setting it is 0.
 # Each test runs alone (one ./check per test) so that the hits counter's delta and the
 # kernel warnings belong to it. Writes one line per test to /run/sdio/out/fstests.tsv:
 #   fs knob test status(pass|fail|notrun) hits seconds warnings counters-moved
+# (counters-moved: NAME=DELTA for each counter that moved, write_hits among them)
 # and check's results (check.log, .out.bad, .full and .dmesg of failures) under
 # /run/sdio/out/<fs>-knob<k>/. Exits 0 when every test ran to a verdict.
 # Arguments: FS "KNOBS" TEST...
@@ -73,6 +76,12 @@ esac
 warn_re='WARNING:|BUG:|Oops|KASAN:|Call Trace|possible circular locking|INFO: task .* blocked'
 for knob in $knobs; do
 	echo "$knob" >/sys/kernel/iomap/simple_read || exit 1
+	# Writes (Linux 7.3 on): served by the Rust path at rust, by the generic path otherwise.
+	if [ -e /sys/kernel/iomap/simple_write ]; then
+		wknob=0
+		[ "$knob" = rust ] && wknob=rust
+		echo $wknob >/sys/kernel/iomap/simple_write || exit 1
+	fi
 	res=$out/$fs-knob$knob
 	mkdir -p "$res"
 	for t in "$@"; do
