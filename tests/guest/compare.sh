@@ -5,18 +5,29 @@
 # point. The order of the windows is written to /run/sdio/out/windows, one line each:
 # "TARGET MODE KNOB HITS". Memory-backed null_blk (module parameters from the host):
 # /dev/nullb0 is read raw, /dev/nullb1 carries ext4, then XFS.
-# Arguments: KNOBS READS [RAW_ONCE]  (KNOBS: the knob values to measure, "0 c rust", "0 1",
-# "1", or "-" for a kernel without the knob; RAW_ONCE 1: the raw device at the first only,
-# which the knob cannot touch)
-knobs=$1 reads=$2 raw_once=${3:-0}
+# Arguments: KNOBS READS [RAW_ONCE [RW]]  (KNOBS: the knob values to measure, "0 c rust",
+# "0 1", "1", or "-" for a kernel without the knob; RAW_ONCE 1: the raw device at the first
+# only, which the knob cannot touch; RW: "read", "write" or "read write", the default)
+# Writes (modes w*, kernels with /sys/kernel/iomap/simple_write only) are overwrites of the
+# laid-out file, at knob 0 and rust only: simple_write follows the knob, and the C path
+# serves no writes (at c they are the generic path's).
+knobs=$1 reads=$2 raw_once=${3:-0} rw=${4:-read write}
 KNOB=/sys/kernel/iomap/simple_read
+WKNOB=/sys/kernel/iomap/simple_write
 STATS=/sys/kernel/debug/iomap_simple_dio/stats
 W=/run/sdio/out/windows
 mkdir -p /run/sdio/out
 : >$W
 insmod /run/sdio/modules/iomap_simple_dio.ko 2>/dev/null
-MODES="uring poll psync uring8k uring16k"
-hits() { [ -r $STATS ] && awk '$1 == "hits" { print $2 }' $STATS || echo -; }
+MODES=
+case " $rw " in *" read "*) MODES="uring poll psync uring8k uring16k" ;; esac
+case " $rw " in *" write "*) [ -e $WKNOB ] && MODES="$MODES wuring wpsync wdsync wuring16k" ;; esac
+# hits MODE: the hit counter of the direction of MODE.
+hits() {
+	local c=hits
+	case $1 in w*) c=write_hits ;; esac
+	[ -r $STATS ] && awk -v c=$c '$1 == c { print $2 }' $STATS || echo -
+}
 
 # job FILE MODE: the fio job of one point; the same read sequence on every kernel.
 job() {
@@ -26,9 +37,14 @@ job() {
 	psync) e=psync q=1 bs=4 p= ;;
 	uring8k) e=io_uring q=32 bs=8 p= ;;
 	uring16k) e=io_uring q=32 bs=16 p= ;;
+	wuring) e=io_uring q=32 bs=4 p= ;;
+	wpsync) e=psync q=1 bs=4 p= ;;
+	wdsync) e=psync q=1 bs=4 p=--sync=dsync ;;
+	wuring16k) e=io_uring q=32 bs=16 p= ;;
 	esac
+	case $2 in w*) op=randwrite ;; *) op=randread ;; esac
 	fio --name=r --filename="$1" --size=64M --io_size=$((reads * bs))k --direct=1 \
-		--rw=randread --bs=${bs}k --ioengine=$e --iodepth=$q $p --norandommap \
+		--rw=$op --bs=${bs}k --ioengine=$e --iodepth=$q $p --norandommap \
 		--randrepeat=1 --iodepth_batch_submit=$(((q + 3) / 4)) --output=/dev/null
 }
 
@@ -38,12 +54,16 @@ measure() {
 		ks=$knobs
 		[ "$1" = raw ] && [ "$raw_once" = 1 ] && ks=${knobs%% *}
 		for k in $ks; do
+			case $mode$k in w*c) continue ;; esac
 			[ "$k" = - ] || echo "$k" >$KNOB || exit 1
-			h0=$(hits)
+			if [ -e $WKNOB ]; then
+				[ "$k" = rust ] && echo rust >$WKNOB || echo 0 >$WKNOB
+			fi
+			h0=$(hits $mode)
 			sdio-mark
 			job "$2" $mode || exit 1
 			sdio-mark
-			h1=$(hits)
+			h1=$(hits $mode)
 			[ "$h0" = - ] && h=- || h=$((h1 - h0))
 			echo "$1 $mode $k $h" >>$W
 			echo "point $1 $mode knob $k: hits $h"
