@@ -208,9 +208,20 @@ def main():
             w.writerow({k: (f"{v:.3f}" if k.startswith("ratio") else f"{v:.1f}")
                         if isinstance(v, float) else v for k, v in r.items()})
 
+    modes = {r["mode"] for r in rows}
+    reads = any(m in modes for m, _ in MODES)
     md = [f"# make compare: the generic, C and Rust paths in one Linux {args.kernel} kernel", "",
-          f"Commit: {args.commit}. Command: `{args.command}`.", "",
-          f"Exact guest-kernel instructions per O_DIRECT randread (QEMU TCG -icount, the "
+          f"Commit: {args.commit}. Command: `{args.command}`.", ""]
+    if not reads:
+        md[0] = f"# make compare: overwrites on the generic and Rust paths in one Linux {args.kernel} kernel"
+        md += [f"Exact guest-kernel instructions per O_DIRECT random overwrite (QEMU TCG -icount, "
+               f"the insn-profile plugin), each the difference of a {n1}-write and a {n3}-write "
+               f"boot, {args.repeats} repeats of each; memory-backed null_blk (no volatile cache: "
+               f"`O_DSYNC` overwrites are `REQ_FUA`, which the block layer drops), irqmode 2, "
+               f"completion_nsec 0; one vCPU. *fs - raw* is the file system's cost over the raw "
+               f"block device's writes in the same boot, without the scheduler's and the idle "
+               f"loop's functions (*sched*, apart); *±* is the spread over the repeats.", ""]
+    md += [f"Exact guest-kernel instructions per O_DIRECT randread (QEMU TCG -icount, the "
           f"insn-profile plugin), each the difference of a {n1}-read and a {n3}-read boot, "
           f"{args.repeats} repeats of each; memory-backed null_blk, irqmode 2, completion_nsec 0; "
           f"one vCPU. One kernel serves every path, chosen by /sys/kernel/iomap/simple_read "
@@ -225,8 +236,7 @@ def main():
           f"buffer helpers they call: `bio_set_pages_dirty`, `iov_iter_npages`, "
           f"`bio_iov_iter_get_pages`, `iov_iter_extract_*`), exact; *-* for the C path where "
           f"it declined every read (over one block: the generic path read them). Hits: the module's hit "
-          f"counter over the {n3}-read window.", ""]
-    modes = {r["mode"] for r in rows}
+          f"counter over the {n3}-read window.", ""] if reads else []
     for mode, title in MODES:
         if mode not in modes:
             continue
@@ -251,7 +261,7 @@ def main():
     if wmodes:
         md += ["## Overwrites", "",
                f"O_DIRECT random overwrites of the laid-out file (written extents within "
-               f"`i_size`), {n1} and {n3} per point as above, at knob 0 (generic) and rust "
+               f"`i_size`), {n1} and {n3} per point, at knob 0 (generic) and rust "
                f"(`/sys/kernel/iomap/simple_write` follows the knob; the C path serves no "
                f"writes). *ratio* is over the generic path of the same build; the issue's "
                f"goal is at most 0.6 at 4 KiB. *own* is what the Rust path runs itself for "
