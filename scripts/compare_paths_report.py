@@ -167,7 +167,7 @@ def before_after(base_rows, rows, builds, base_commit, commit):
           "| point | build | ext4 Rust | ext4 C | ratio | own | xfs Rust | xfs C | ratio | own |",
           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for mode, title in MODES:
-        if not any(r["mode"] == mode for r in base_rows + rows):
+        if not (any(r["mode"] == mode for r in base_rows) and any(r["mode"] == mode for r in rows)):
             continue
         for b in builds:
             cells = []
@@ -197,6 +197,8 @@ def main():
     n1, n3 = args.reads, 3 * args.reads
     builds = args.builds.split()
     rows, funcs = measure(args.dir, n1, args.repeats, builds)
+    if not rows:
+        sys.exit(f"{args.dir}: no point measured (overwrites need /sys/kernel/iomap/simple_write)")
 
     def get(b, path, target, mode):
         return row(rows, b, path, target, mode)
@@ -278,8 +280,9 @@ def main():
                     for target in ("ext4", "xfs"):
                         r = get(b, path, target, mode)
                         own = f"{r['path_own']:,.0f}" if path == "Rust" else "-"
+                        ratio = r["ratio_to_generic"]
                         cells.append(f"{r['fs_minus_raw']:+,.0f} ± {r['spread']:,.0f} | "
-                                     f"{r['ratio_to_generic']:.2f} | {r['verdict']} | {own} | "
+                                     f"{'-' if ratio is None else f'{ratio:.2f}'} | {r['verdict']} | {own} | "
                                      f"{r['sched']:,.0f}")
                     e, x = get(b, path, "ext4", mode), get(b, path, "xfs", mode)
                     md.append(f"| {b} | {path} (`{knob}`) | {cells[0]} | {cells[1]} | {e['hits']}/{x['hits']} |")

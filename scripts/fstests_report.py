@@ -94,7 +94,7 @@ def main():
                     totals[(k, r[0])] += 1
             r1 = rows.get((fs, on, test))
             hits = str(r1[1]) if r1 else "-"
-            moved = dict(c.split("=", 1) for c in r1[4].split()) if r1 else {}
+            moved = dict(c.partition("=")[::2] for c in r1[4].split()) if r1 else {}
             whits = moved.get("write_hits", "0") if r1 else "-"
             st = dict(zip(knobs, cells))
             note = ""

@@ -3,14 +3,16 @@
 # see. Sourced by suite.sh.
 #
 # Each run makes ext4 or XFS on a fresh disk and acknowledges, at simple_write=rust
-# (served) and at 0, in this order:
-#   - 16 plain overwrites followed by fdatasync();
+# (served) and at 0:
+#   - 16 plain overwrites followed by fdatasync(), first;
 #   - one RWF_DSYNC overwrite right after the file grew (truncate): the size change is
 #     metadata the overwrite's sync must commit, so it must take generic_write_sync(), not
 #     REQ_FUA (write_fua does not move), and the new size must survive;
 #   - 32 RWF_DSYNC overwrites with pwritev2 and 32 with io_uring (each on a file of its
-#     own), last: nothing flushes after them (no periodic commit either), so a write that
-#     should have been REQ_FUA and was not is lost with the cache.
+#     own).
+# What is under test comes last, with nothing after it that flushes (no periodic commit or
+# writeback either): the REQ_FUA overwrites where the disk has FUA, the overwrite after
+# the size change where it has not. A write that was not made durable is lost then.
 # Then power is cut: dm-flakey drops every write (and flush) from that moment on, the file
 # system is unmounted (what it writes then is lost), and whatever volatile cache the disk
 # had is lost. After mounting again (log recovery), every acknowledged write must be there
@@ -45,10 +47,12 @@ else
 		fi
 	}
 	# pc_switch up|down: loads that table without flushing anything first.
+	# A failed load must not leave the device suspended (every later write would hang).
 	pc_switch() {
-		dmsetup suspend --nolockfs --noflush sdio-pcut &&
-			dmsetup load sdio-pcut --table "$(pc_table $1)" &&
-			dmsetup resume sdio-pcut
+		dmsetup suspend --nolockfs --noflush sdio-pcut || return 1
+		dmsetup load sdio-pcut --table "$(pc_table $1)" ||
+			{ dmsetup resume sdio-pcut; return 1; }
+		dmsetup resume sdio-pcut
 	}
 	pc_flakey() {
 		dmsetup create sdio-pcut --table "$(pc_table up)" && dmsetup mknodes sdio-pcut
@@ -93,14 +97,16 @@ else
 	# pc_cut KIND: the cut, then the disk back as it came through it.
 	pc_cut() {
 		pc_switch down || return 1
-		umount $MNT
+		umount $MNT || return 1
 		if [ $1 != nocache ]; then
-			[ $1 = cache-fua ] && dmsetup remove sdio-pcfua
-			losetup -d $(losetup -n -O NAME -j $LOWER/img)
+			if [ $1 = cache-fua ]; then
+				dmsetup remove --retry sdio-pcfua || return 1
+			fi
+			losetup -d $(losetup -n -O NAME -j $LOWER/img) || return 1
 			# The loop device's cache, the page cache of the file, goes with it.
-			umount $LOWER
+			umount $LOWER || return 1
 		fi
-		dmsetup remove sdio-pcut && pc_flakey || return 1
+		dmsetup remove --retry sdio-pcut && pc_flakey || return 1
 		PC_DEV=/dev/mapper/sdio-pcut
 		[ $1 = nocache ] && return 0
 		mount -onoinit_itable,commit=600 $PC_DEV $LOWER && pc_upper $1
@@ -108,13 +114,15 @@ else
 	# pc_gone: takes down whatever pc_run left (it ran in a subshell: no variable of it).
 	pc_gone() {
 		local d
+		dmsetup resume sdio-pcut 2>/dev/null
 		mountpoint -q $MNT && umount $MNT
-		dmsetup remove sdio-pcfua 2>/dev/null
+		dmsetup remove --retry sdio-pcfua 2>/dev/null
 		if mountpoint -q $LOWER; then
 			for d in $(losetup -n -O NAME -j $LOWER/img); do losetup -d $d; done
 			umount $LOWER
 		fi
-		dmsetup remove sdio-pcut 2>/dev/null
+		dmsetup remove --retry sdio-pcut 2>/dev/null
+		dmsetup info sdio-pcut >/dev/null 2>&1 && not_ok "power cut: sdio-pcut left behind"
 		for d in $PC $PCLOG; do
 			[ -d $d ] || continue
 			echo 0 >$d/power
@@ -125,18 +133,28 @@ else
 	# below) flushes the cache between the acknowledgements and the cut, where it would
 	# save a write that was not made durable.
 	pc_mount_opt() { [ $1 = ext4 ] && echo -onoinit_itable,commit=600; }
+	# pc_meta: the file grows, then one RWF_DSYNC overwrite, which must not be REQ_FUA.
+	pc_meta() {
+		local fm=$(counter write_fua)
+		truncate -s 2M $MNT/meta &&
+			sdio-check dwrite $MNT/meta --engine pwritev2 --dsync --off 8k --seed 101 \
+				>/dev/null || return 1
+		[ "$(counter write_fua)" = "$fm" ] ||
+			{ echo "the O_DSYNC overwrite after a size change was sent with REQ_FUA"; return 1; }
+	}
 	# pc_run FS KIND KNOB: the whole sequence; fails on the first step that does.
 	pc_run() {
-		local fs=$1 kind=$2 knob=$3 h0 f0 fm hits=0 fua=0 f
+		local fs=$1 kind=$2 knob=$3 h0 f0 hits=0 fua=0 f
 		if [ $knob = rust ]; then
 			hits=81
 			[ $kind = cache-nofua ] || fua=64
 		fi
 		pc_disk $kind || { echo "disk setup failed"; return 1; }
 		pc_kind_is $kind || return 1
+		# No discard: loop would punch holes in the file below it.
 		case $fs in
-		ext4) mkfs.ext4 -q -F $PC_DEV ;;
-		xfs) mkfs.xfs -q -f $PC_DEV ;;
+		ext4) mkfs.ext4 -q -F -E nodiscard $PC_DEV ;;
+		xfs) mkfs.xfs -q -f -K $PC_DEV ;;
 		esac
 		mount $(pc_mount_opt $fs) $PC_DEV $MNT || return 1
 		for f in sync async fds meta; do
@@ -145,20 +163,18 @@ else
 		sync
 		echo $knob >$WKNOB
 		h0=$(counter write_hits) f0=$(counter write_fua)
-		# The writes that sync (and so flush the cache) first; the REQ_FUA ones last,
-		# right before the cut, with nothing after them that flushes.
+		# What syncs (and so flushes the cache) goes first, the writes under test last,
+		# right before the cut, with nothing after them that flushes: the REQ_FUA ones
+		# where the disk has FUA, the overwrite after the size change where it has not
+		# (there every O_DSYNC overwrite syncs, and would commit the size for it).
 		sdio-check dwrite $MNT/fds --engine pwrite --random --count 16 --seed 83 \
 			--fdatasync >/dev/null || return 1
-		fm=$(counter write_fua)
-		truncate -s 2M $MNT/meta &&
-			sdio-check dwrite $MNT/meta --engine pwritev2 --dsync --off 8k --seed 101 \
-				>/dev/null || return 1
-		[ "$(counter write_fua)" = "$fm" ] ||
-			{ echo "the O_DSYNC overwrite after a size change was sent with REQ_FUA"; return 1; }
+		[ $kind = cache-nofua ] || pc_meta || return 1
 		sdio-check dwrite $MNT/sync --engine pwritev2 --dsync --random --count 32 \
 			--seed 89 >/dev/null &&
 			sdio-check dwrite $MNT/async --engine uring --dsync --random --count 32 \
 				--seed 97 >/dev/null || return 1
+		[ $kind != cache-nofua ] || pc_meta || return 1
 		[ $(($(counter write_hits) - h0)) = $hits ] ||
 			{ echo "write_hits +$(($(counter write_hits) - h0)), expected $hits"; return 1; }
 		[ $(($(counter write_fua) - f0)) = $fua ] ||

@@ -36,7 +36,8 @@ else
 	lw_gone() {
 		mountpoint -q $MNT && umount $MNT
 		mountpoint -q $RP && umount $RP
-		dmsetup remove sdio-lw 2>/dev/null
+		dmsetup remove --retry sdio-lw 2>/dev/null
+		dmsetup info sdio-lw >/dev/null 2>&1 && not_ok "log replay: sdio-lw left behind"
 		lw_null_gone sdiolwd
 		lw_null_gone sdiolwl
 		lw_null_gone sdiolwr
@@ -115,7 +116,7 @@ else
 		[ $(($(counter write_fua) - f0)) = $fua ] ||
 			{ echo "write_fua +$(($(counter write_fua) - f0)), expected $fua"; return 1; }
 		echo 0 >$WKNOB
-		umount $MNT && dmsetup remove sdio-lw || return 1
+		umount $MNT && dmsetup remove --retry sdio-lw || return 1
 		for m in m0 m1 m2 m3 m4; do
 			lw_check $fs $m || return 1
 		done

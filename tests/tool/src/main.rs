@@ -1162,11 +1162,17 @@ const LOG_FUA_FLAG: u64 = 1 << 1;
 const LOG_DISCARD_FLAG: u64 = 1 << 2;
 const LOG_MARK_FLAG: u64 = 1 << 3;
 const WRITE_LOG_MAGIC: u64 = 0x6a73_6677_7368_72;
+/// `_IO(0x12, 97)`: drop a block device's buffer cache.
+const BLKFLSBUF: libc::c_ulong = 0x1261;
 
 /// `replay-log LOG DEV --end-mark NAME`: the log's writes, in their order, onto DEV up to
 /// the mark NAME (see the top of this file).
 fn replay_log(log: &str, dev: &str, mark: &str) {
     let lfd = open(log, libc::O_RDONLY);
+    // Nothing cached of the log from before it was written (another opener keeps the
+    // block device's page cache).
+    // SAFETY: Valid fd; BLKFLSBUF takes no argument.
+    unsafe { libc::ioctl(lfd, BLKFLSBUF) };
     let dfd = open(dev, libc::O_RDWR);
     let read_at = |off: u64, len: usize| -> Vec<u8> {
         let mut v = vec![0u8; len];
@@ -1184,7 +1190,7 @@ fn replay_log(log: &str, dev: &str, mark: &str) {
     }
     let nr_entries = le64(&sup, 16);
     let ss = u32::from_le_bytes(sup[24..28].try_into().unwrap()) as u64;
-    if !(512..=4096).contains(&ss) || !ss.is_power_of_two() {
+    if !(512..=65536).contains(&ss) || !ss.is_power_of_two() {
         die(&format!("log sector size {ss}"));
     }
     let (mut pos, mut writes, mut flushes, mut fuas) = (ss, 0u64, 0u64, 0u64);
@@ -1207,24 +1213,33 @@ fn replay_log(log: &str, dev: &str, mark: &str) {
             }
             continue;
         }
+        if data_len != 0 {
+            // Inline data: no bio makes such an entry.
+            die(&format!("entry {n}: inline data, which replay-log does not know"));
+        }
         flushes += u64::from(flags & LOG_FLUSH_FLAG != 0);
         fuas += u64::from(flags & LOG_FUA_FLAG != 0);
-        let len = (nr * ss) as usize;
-        let data = if flags & LOG_DISCARD_FLAG != 0 {
-            vec![0u8; len]
-        } else {
-            let d = read_at(pos, len);
-            pos += len as u64;
-            d
-        };
-        if len > 0 {
-            // SAFETY: `data` holds `len` bytes.
-            let r = unsafe { libc::pwrite(dfd, data.as_ptr().cast(), len, (sector * ss) as i64) };
-            if r != len as isize {
-                die(&format!("replay write of {len} at sector {sector} failed"));
+        let discard = flags & LOG_DISCARD_FLAG != 0;
+        let (mut done, len) = (0u64, nr * ss);
+        // In pieces of at most 1 MiB: a discard may cover the whole device.
+        while done < len {
+            let piece = (len - done).min(1 << 20) as usize;
+            let data = if discard {
+                vec![0u8; piece]
+            } else {
+                read_at(pos + done, piece)
+            };
+            let at = (sector * ss + done) as i64;
+            // SAFETY: `data` holds `piece` bytes.
+            if unsafe { libc::pwrite(dfd, data.as_ptr().cast(), piece, at) } != piece as isize {
+                die(&format!("replay write of {piece} at byte {at} failed"));
             }
-            writes += 1;
+            done += piece as u64;
         }
+        if !discard {
+            pos += len;
+        }
+        writes += u64::from(len > 0);
     }
     die(&format!("no mark {mark} in the log's {nr_entries} entries"));
 }
