@@ -68,7 +68,7 @@ def main():
     print(f"# make fstests: fstests ({a.source}), Linux {a.linux}, at each knob setting\n")
     print(f"Commit: {a.commit}. Command: `{a.command}`.\n")
     print(f"Kernel: Linux {a.linux} + this series ({a.kernel}), QEMU TCG, 2 vCPUs, two emulated "
-          "NVMe disks (test, scratch). Each test ran alone at each setting of "
+          "NVMe disks (test, scratch) and a third for the log of dm-log-writes. Each test ran alone at each setting of "
           "/sys/kernel/iomap/simple_read; *hits* is the path's hit counter over the test at "
           f"knob {on} (reads the simple path served); *write hits* the overwrites it served "
           "there (Linux 7.3: /sys/kernel/iomap/simple_write is rust at knob rust, 0 at every "

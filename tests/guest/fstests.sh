@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # make fstests, guest side: run fstests' ./check for each test of a list on one file
-# system, at each knob value given, test device /dev/nvme0n1, scratch /dev/nvme1n1.
+# system, at each knob value given, test device /dev/nvme0n1, scratch /dev/nvme1n1, the
+# log of fstests' dm-log-writes tests /dev/nvme2n1.
 # At knob rust, /sys/kernel/iomap/simple_write is rust too (overwrites served by the
 # path); at every other setting it is 0.
 # Each test runs alone (one ./check per test) so that the hits counter's delta and the
@@ -67,6 +68,7 @@ export TEST_DEV=/dev/nvme0n1
 export TEST_DIR=/tmp/mnt/test
 export SCRATCH_DEV=/dev/nvme1n1
 export SCRATCH_MNT=/tmp/mnt/scratch
+export LOGWRITES_DEV=/dev/nvme2n1
 EOF
 case $fs in
 xfs) mkfs.xfs -q -f /dev/nvme0n1 || exit 1 ;;
