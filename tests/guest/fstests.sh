@@ -58,6 +58,9 @@ esac
 EOF
 chmod +x /tmp/fstests-bin/udevadm
 export PATH=/tmp/fstests-bin:$PATH
+# fstests reads command output through bash's process substitution (`<(...)`, as
+# _require_fio does), which needs /dev/fd; without udev nothing links it.
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
 # fstests writes next to itself: run a copy on tmpfs.
 cp -a /var/lib/xfstests /tmp/xfstests || exit 1
 cd /tmp/xfstests || exit 1
