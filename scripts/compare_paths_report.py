@@ -58,7 +58,10 @@ def is_sched(name):
 
 
 def is_rust_path(name):
+    # The module's functions, and the kernel crate's of the mechanism and the block types
+    # that the compiler left out of line (a write's completion, for one).
     return ("[iomap_simple_dio]" in name or "SimpleDio" in name
+            or any(p in name for p in ("simple_dio::", "block::bio::", "block::bdev::"))
             or name.startswith(("iomap_simple_dio_", "rust_helper_"))
             or name in ("simple_end_io", "simple_work") + BUFFER_HELPERS)
 
@@ -292,17 +295,20 @@ def main():
                            args.base_commit, args.commit)
     open(f"{args.dir}/table.md", "w").write("\n".join(md) + "\n")
 
-    # Per function, ext4, 4 KiB io_uring QD 32, build m, first repeat: for reads the Rust
-    # path against the C path, for overwrites the Rust path against the generic one.
+    # Per function, 4 KiB io_uring QD 32, build m, first repeat: for reads (ext4) the Rust
+    # path against the C path, for overwrites (ext4 and XFS) the Rust path against the
+    # generic one; then the overwrite's own functions against the raw device's write code.
     b = builds[0]
     lines = []
-    for mode, other, what in (("uring", "c", "read"), ("wuring", "0", "overwrite")):
+    for mode, fs, other, what in (("uring", "ext4", "c", "read"),
+                                  ("wuring", "ext4", "0", "overwrite"),
+                                  ("wuring", "xfs", "0", "overwrite")):
         if mode not in modes:
             continue
-        fr, fc = funcs(b, 1, "ext4", mode, "rust"), funcs(b, 1, "ext4", mode, other)
+        fr, fc = funcs(b, 1, fs, mode, "rust"), funcs(b, 1, fs, mode, other)
         keys = sorted(set(fr) | set(fc), key=lambda k: fr.get(k, 0) - fc.get(k, 0))
         name = "the C path (knob c)" if other == "c" else "the generic path (knob 0)"
-        lines += [f"Kernel instructions per {what} by function, ext4, fio io_uring QD 32, 4 KiB, "
+        lines += [f"Kernel instructions per {what} by function, {fs}, fio io_uring QD 32, 4 KiB, "
                   f"Linux {args.kernel} ({b}): the Rust path (knob rust) against {name}, "
                   f"one boot pair (repeat 1). Commit {args.commit}; `{args.command}`.", "",
                   f"{'rust':>9} {other:>9} {'diff':>9}  function"]
@@ -313,6 +319,18 @@ def main():
             if abs(a) >= 0.5 or abs(c) >= 0.5:
                 lines.append(f"{a:9.1f} {c:9.1f} {a - c:+9.1f}  {demangle(k)}")
         lines.append("")
+    if "wuring" in modes:
+        fr, fw = funcs(b, 1, "ext4", "wuring", "rust"), funcs(b, 1, "raw", "wuring", "0")
+        mine = {k: v for k, v in fr.items() if is_rust_path(k) or is_rust_path(demangle(k))}
+        raw = {k: v for k, v in fw.items() if is_raw_write_code(k)}
+        lines += [f"*own* per overwrite, ext4, fio io_uring QD 32, 4 KiB ({b}, repeat 1): the Rust "
+                  f"path's functions, then the raw device's write code (`block/fops.c` and the "
+                  f"buffer helpers) in the same boot.", ""]
+        for title, d in (("Rust path (knob rust)", mine), ("raw device", raw)):
+            lines.append(f"{sum(d.values()):9.1f}  {title}, in all")
+            lines += [f"{v:9.1f}  {demangle(k)}"
+                      for k, v in sorted(d.items(), key=lambda kv: -kv[1]) if abs(v) >= 0.5]
+            lines.append("")
     open(f"{args.dir}/functions.txt", "w").write("\n".join(lines))
 
 

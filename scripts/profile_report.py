@@ -3,7 +3,7 @@
 """Fold the instruction counts of scripts/insn-profile into functions and compare runs.
 
 Each run directory holds `counts` (block address, instructions executed there) and
-`kallsyms` (the guest's /proc/kallsyms, module symbols included). Prints, per read,
+`kallsyms` (the guest's /proc/kallsyms, module symbols included). Prints, per read (or per write: --unit),
 the instructions of each function in run A and run B and their difference.
 """
 import argparse
@@ -81,22 +81,23 @@ def main():
     ap.add_argument("--reads", type=int, required=True)
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--title", default="")
+    ap.add_argument("--unit", default="read")
     ap.add_argument("a")
     ap.add_argument("b")
     args = ap.parse_args()
     fa, ta = fold(args.a)
     fb, tb = fold(args.b)
     n = args.reads
-    print(f"Instructions per read ({args.title}): exact counts of the fio job (between the sdio-mark calls), knob 0 vs 1")
+    print(f"Instructions per {args.unit} ({args.title}): exact counts of the fio job (between the sdio-mark calls), knob 0 vs 1")
     print(f"{'knob 0':>10} {'knob 1':>10} {'1 - 0':>9}  function")
-    print(f"{ta / n:10.1f} {tb / n:10.1f} {(tb - ta) / n:+9.1f}  TOTAL (fio job, all code / reads)")
+    print(f"{ta / n:10.1f} {tb / n:10.1f} {(tb - ta) / n:+9.1f}  TOTAL (fio job, all code / {args.unit}s)")
     keys = set(fa) | set(fb)
     rows = [(fb.get(k, 0) / n - fa.get(k, 0) / n, k) for k in keys]
     rows = [r for r in rows if abs(r[0]) >= 0.5]
     rows.sort()
     for d, k in rows:
         print(f"{fa.get(k, 0) / n:10.1f} {fb.get(k, 0) / n:10.1f} {d:+9.1f}  {demangle(k)}")
-    print(f"\nTop {args.top} functions at knob 1 (instructions per read):")
+    print(f"\nTop {args.top} functions at knob 1 (instructions per {args.unit}):")
     for k in sorted(fb, key=fb.get, reverse=True)[: args.top]:
         print(f"{fb[k] / n:10.1f}  {demangle(k)}")
 

@@ -233,8 +233,10 @@ impl<'a, D> Bio<'a, D> {
         let bio = self.as_raw();
         // SAFETY: We own the bio, which is not submitted.
         unsafe {
-            let write = bindings::bio_op(bio) == bindings::req_op_REQ_OP_WRITE;
-            if flags.0 & bindings::REQ_FUA != 0 && !write {
+            // The operation is asked for only when it matters.
+            if flags.0 & bindings::REQ_FUA != 0
+                && bindings::bio_op(bio) != bindings::req_op_REQ_OP_WRITE
+            {
                 return Err(EINVAL);
             }
             (*bio).bi_opf |= flags.0;
@@ -317,7 +319,8 @@ impl<D> Drop for Bio<'_, D> {
     fn drop(&mut self) {
         // Pages still pinned (a bio dropped before or after I/O without an explicit release)
         // must not stay pinned.
-        self.release_pages();
+        // SAFETY: The bio is put below and not used otherwise.
+        unsafe { self.unpin_before_put() };
         // SAFETY: The data is initialised and owned (type invariant); it is dropped once,
         // before the memory holding it goes back to the bio set with the last `bio_put`. The set
         // is alive: it lives for `'a` (type invariant), which the type holds for a bio that was

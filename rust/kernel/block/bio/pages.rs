@@ -353,6 +353,26 @@ impl<'a, D> Bio<'a, D> {
         unsafe { self.bio_release_pages(false) }
     }
 
+    /// Unpins the pages still pinned, for [`Drop`]: the bio is put right after, so its flag
+    /// and vectors are left as they are.
+    ///
+    /// # Safety
+    ///
+    /// The bio must be used for nothing but `bio_put()` afterwards: it still says its pages
+    /// are pinned.
+    #[inline(always)]
+    pub(super) unsafe fn unpin_before_put(&mut self) {
+        let bio = self.as_raw();
+        // SAFETY: The bio is valid and owned; `__bio_release_pages()` without `mark_dirty` only
+        // unpins, which does not sleep. `release_pages` clears `BIO_PAGE_PINNED`, so no pin it
+        // dropped is dropped again here, and the caller uses the bio for nothing else after.
+        unsafe {
+            if pages_pinned(bio) {
+                bindings::__bio_release_pages(bio, false);
+            }
+        }
+    }
+
     /// Marks the bio's pages dirty and unpins them, as after a read into user memory; then
     /// none are pinned.
     ///

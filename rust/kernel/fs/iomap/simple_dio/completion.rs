@@ -29,10 +29,12 @@ pub type CompletedRead<'a, D> = Completed<'a, D>;
 /// # Invariants
 ///
 /// `bio` was submitted by [`Mapped::submit`] and is done. `redirty` is whether it read into
-/// user pages that are no longer all dirty.
+/// user pages that are no longer all dirty. `defer` is whether completing the request needs
+/// process context, where its bio completed (the hook's `->end_io`); false elsewhere.
 pub struct Completed<'a, D: Send + 'static> {
     bio: Bio<'a, DioRequest<D>>,
     redirty: bool,
+    defer: bool,
 }
 
 impl<'a, D: Send + 'static> Completed<'a, D> {
@@ -43,8 +45,29 @@ impl<'a, D: Send + 'static> Completed<'a, D> {
     #[inline(always)]
     pub(super) unsafe fn new(bio: Bio<'a, DioRequest<D>>) -> Self {
         let redirty = bio.data().user_backed && !bio.pages_still_dirty();
-        // INVARIANT: By the caller's guarantee, and as computed.
-        Self { bio, redirty }
+        // INVARIANT: By the caller's guarantee, and as computed; not in the bio's `->end_io`.
+        Self {
+            bio,
+            redirty,
+            defer: false,
+        }
+    }
+
+    /// [`Completed::new`] in the bio's completion (`->bi_end_io`), which may be interrupt
+    /// context: finds out once whether the request must be deferred to process context.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Completed::new`]; called from the bio's completion.
+    // Once per completion: inlined.
+    #[inline(always)]
+    pub(super) unsafe fn new_in_end_io(bio: Bio<'a, DioRequest<D>>) -> Self {
+        // SAFETY: The caller's guarantee.
+        let mut this = unsafe { Self::new(bio) };
+        // INVARIANT: Where the bio completed; an asynchronous request's (a synchronous one's
+        // bio completes through `submit_bio_wait()`), so deferring it is possible.
+        this.defer = this.needs_process();
+        this
     }
 
     /// Returns whether completing the request needs process context: an error to report,
@@ -106,7 +129,7 @@ impl<'a, D: Send + 'static> Completed<'a, D> {
     /// than where its bio completed: an asynchronous request that needs process context.
     #[inline]
     pub fn deferred(&self) -> bool {
-        self.needs_process() && self.req().sync_ret.is_null()
+        self.defer
     }
 
     /// Returns the inode of the file.
@@ -130,12 +153,18 @@ impl<'a, D: Send + 'static> Completed<'a, D> {
 
     /// Ends an asynchronous request in the context its bio completed in: defers it to
     /// `s_dio_done_wq` if it needs process context, completes it otherwise.
+    ///
+    /// # Safety
+    ///
+    /// `self` must have been made by [`Completed::new_in_end_io`].
     // Once per completion: inlined.
     #[inline(always)]
-    pub(super) fn complete_or_defer(self) {
-        if !self.needs_process() {
-            // SAFETY: Nothing to do needs process context: no error to report, no page to
-            // dirty, so `complete` does not sleep.
+    pub(super) unsafe fn complete_or_defer(self) {
+        // Found once, when the completion was made: `nrpages` is read once a request.
+        if !self.defer {
+            // SAFETY: Made in the bio's completion (the caller's guarantee), `defer` is false
+            // only when nothing needs process context: no error to report, no page to dirty,
+            // no page cache, no sync.
             let _ = unsafe { self.complete_atomic() };
             return;
         }
@@ -163,7 +192,7 @@ impl<'a, D: Send + 'static> Completed<'a, D> {
     pub(super) unsafe fn complete(mut self) -> Result<usize> {
         if self.is_write() {
             // SAFETY: Process context, by the caller's guarantee.
-            return unsafe { self.complete_write(true) };
+            return unsafe { self.complete_write_in_process() };
         }
         if let Err(e) = self.status() {
             // As `should_report_dio_fserror()`: not the retry codes.
@@ -202,14 +231,16 @@ impl<'a, D: Send + 'static> Completed<'a, D> {
     /// then on; in `process` context the fserror report of an error, or the page cache
     /// invalidated after success; then what [`Completed::finish`] does, the sync included.
     ///
-    /// Out of line: the reads' completion stays as it was.
+    /// Inlined where the bio completed (the common case of an asynchronous write, and there a
+    /// test of `is_write()` keeps it off a read's way); called from process context through
+    /// [`Completed::complete_write_in_process`].
     ///
     /// # Safety
     ///
     /// `process` must be true only in process context, and false only where
     /// [`Completed::needs_process`] is false (`iomap_dio_done()` calls `->end_io` from the
     /// bio's completion then too, for an overwrite without an error).
-    #[inline(never)]
+    #[inline(always)]
     unsafe fn complete_write(self, process: bool) -> Result<usize> {
         let status = self.status();
         let req = self.req();
@@ -244,6 +275,18 @@ impl<'a, D: Send + 'static> Completed<'a, D> {
         // SAFETY: The error is reported and the page cache invalidated where they need it; a
         // write that needs a sync needs process context, which `process` is then.
         unsafe { self.finish(fs_ret, need_sync) }
+    }
+
+    /// [`Completed::complete_write`] in process context, out of line: the synchronous and the
+    /// deferred completions share it, and the reads' completion there stays as it was.
+    ///
+    /// # Safety
+    ///
+    /// Process context.
+    #[inline(never)]
+    unsafe fn complete_write_in_process(self) -> Result<usize> {
+        // SAFETY: Process context, by the caller's guarantee.
+        unsafe { self.complete_write(true) }
     }
 
     /// Finishes the request, with `fs_ret` the result of the file system's completion, if it

@@ -295,9 +295,12 @@ impl<T: SimpleDio> Vtable<T> {
         let this = unsafe { &*data.cast::<T>() };
         // SAFETY: Only `Mapped::submit` submits through the hook, with a bio of a set that
         // lives as long as the context; the block layer hands its ownership back here, done.
-        let done = unsafe { Completed::new(Bio::<DioRequest<T::Data>>::from_raw(bio)) };
+        let bio = unsafe { Bio::<DioRequest<T::Data>>::from_raw(bio) };
+        // SAFETY: As above; this is the bio's completion.
+        let done = unsafe { Completed::new_in_end_io(bio) };
         T::end_io(this, &done);
-        done.complete_or_defer();
+        // SAFETY: Made by `new_in_end_io`.
+        unsafe { done.complete_or_defer() };
     }
 
     /// The hook's `->complete_work`: finishes a read that [`Completed`] deferred.

@@ -373,10 +373,12 @@ impl<'a, D, Dir: Direction> Offered<'a, D, Dir> {
     // Once per request, from one caller: inlined, not a call in the path.
     #[inline(always)]
     pub fn map(self) -> Result<Result<Mapped<'a, D, Dir>, Decline>> {
+        // Read once (`i_size_read()`): both tests must see the same size.
+        let i_size = self.inode.size();
         if let Err(why) = check_offer(
             self.state.len,
             self.pos(),
-            self.inode.size(),
+            i_size,
             self.dio_flags,
             self.inode.is_encrypted(),
         ) {
@@ -401,7 +403,7 @@ impl<'a, D, Dir: Direction> Offered<'a, D, Dir> {
                     (*self.kiocb.as_raw()).ki_flags,
                     self.pos(),
                     self.state.len,
-                    self.inode.size(),
+                    i_size,
                     self.inode.block_size(),
                     self.mapping(),
                 )
@@ -740,12 +742,11 @@ impl<'r, 'a, D: Send + 'static, Dir: Direction> Extent<'r, 'a, D, Dir> {
         // vectors of the bio's own; `iov_iter_npages()` counts the pages of the others.
         let nr_vecs = if let Some((start, count)) = req.iter.single_ubuf() {
             // What `iov_iter_npages()` computes for a single user buffer (`read()`, io_uring):
-            // the pages it spans. Inline, where the call cost more than the sum.
-            let span = if count == 0 {
-                0
-            } else {
-                (start % PAGE_SIZE).saturating_add(count)
-            };
+            // the pages it spans. Inline, where the call cost more than the sum. The request
+            // is not empty (`map` declines that), and a count is at most `MAX_RW_COUNT`: the
+            // sum does not wrap (if it did, too few vectors would send the buffer to
+            // `bio_iov_iter_get_pages()`, which stops at a full bio: a `PinShort` decline).
+            let span = (start % PAGE_SIZE).wrapping_add(count);
             // At most `BIO_MAX_VECS`: the cast is lossless.
             span.div_ceil(PAGE_SIZE)
                 .min(bindings::BIO_MAX_VECS as usize) as i32
