@@ -163,14 +163,15 @@ impl<'a, D: Send + 'static> Completed<'a, D> {
         // Found once, when the completion was made: `nrpages` is read once a request.
         if !self.defer {
             // SAFETY: Made in the bio's completion (the caller's guarantee), `defer` is false
-            // only when nothing needs process context: no error to report, no page to dirty,
-            // no page cache, no sync.
+            // only when `needs_process()` was: no error to report, no page to dirty, no sync,
+            // and no page cache when `nrpages` was read (with the race `needs_process()`
+            // describes, which `iomap_dio_done()` has too).
             let _ = unsafe { self.complete_atomic() };
             return;
         }
         let bio = self.bio;
         let req = bio.data();
-        // SAFETY: The inode is valid until the read completes.
+        // SAFETY: The inode is valid until the request completes.
         let sb = unsafe { (*req.inode.as_ptr()).i_sb };
         let work = req.work.get();
         // The work owns the bio until `Vtable::complete_work` takes it back.

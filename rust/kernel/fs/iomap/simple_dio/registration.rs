@@ -284,7 +284,7 @@ impl<T: SimpleDio> Vtable<T> {
         Some(ret)
     }
 
-    /// The hook's `->end_io`: shows the completion to `T::end_io`, then ends the read.
+    /// The hook's `->end_io`: shows the completion to `T::end_io`, then ends the request.
     ///
     /// # Safety
     ///
@@ -303,11 +303,11 @@ impl<T: SimpleDio> Vtable<T> {
         unsafe { done.complete_or_defer() };
     }
 
-    /// The hook's `->complete_work`: finishes a read that [`Completed`] deferred.
+    /// The hook's `->complete_work`: finishes a request that [`Completed`] deferred.
     ///
     /// # Safety
     ///
-    /// `data` must be the registered `T` and `work` the work item of a read that
+    /// `data` must be the registered `T` and `work` the work item of a request that
     /// `Completed::complete_or_defer` queued; called from the workqueue (process context).
     unsafe extern "C" fn complete_work(_data: *mut c_void, work: *mut bindings::work_struct) {
         let off = offset_of!(DioRequest<T::Data>, work);

@@ -743,10 +743,9 @@ impl<'r, 'a, D: Send + 'static, Dir: Direction> Extent<'r, 'a, D, Dir> {
         let nr_vecs = if let Some((start, count)) = req.iter.single_ubuf() {
             // What `iov_iter_npages()` computes for a single user buffer (`read()`, io_uring):
             // the pages it spans. Inline, where the call cost more than the sum. The request
-            // is not empty (`map` declines that), and a count is at most `MAX_RW_COUNT`: the
-            // sum does not wrap (if it did, too few vectors would send the buffer to
-            // `bio_iov_iter_get_pages()`, which stops at a full bio: a `PinShort` decline).
-            let span = (start % PAGE_SIZE).wrapping_add(count);
+            // is not empty (`map` declines that); a sum past `usize::MAX` asks for the most
+            // vectors a bio takes, and `fill_bio` declines what does not fit.
+            let span = (start % PAGE_SIZE).saturating_add(count);
             // At most `BIO_MAX_VECS`: the cast is lossless.
             span.div_ceil(PAGE_SIZE)
                 .min(bindings::BIO_MAX_VECS as usize) as i32
