@@ -278,6 +278,18 @@ impl<'a, D: Send + 'static> Completed<'a, D> {
         unsafe { self.finish(fs_ret, need_sync) }
     }
 
+    /// Completes a synchronous write where its submitter waited for it: as
+    /// [`Completed::complete`], inlined.
+    ///
+    /// # Safety
+    ///
+    /// Process context; the request is a write.
+    #[inline(always)]
+    pub(super) unsafe fn complete_sync_write(self) -> Result<usize> {
+        // SAFETY: Process context, by the caller's guarantee.
+        unsafe { self.complete_write(true) }
+    }
+
     /// [`Completed::complete_write`] in process context, out of line: the synchronous and the
     /// deferred completions share it, and the reads' completion there stays as it was.
     ///

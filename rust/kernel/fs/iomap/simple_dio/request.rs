@@ -669,7 +669,16 @@ impl<'a, D: Send + 'static, Dir: Direction> Mapped<'a, D, Dir> {
                 )
             };
             // SAFETY: The bio was submitted for this request and is done; this thread sleeps.
-            let res = unsafe { Completed::new(bio).complete() };
+            let done = unsafe { Completed::new(bio) };
+            // A write's completion inline: the direction is known here, not where `complete`
+            // is shared with the deferred completions.
+            let res = if Dir::WRITE {
+                // SAFETY: Process context, as above.
+                unsafe { done.complete_sync_write() }
+            } else {
+                // SAFETY: Process context, as above.
+                unsafe { done.complete() }
+            };
             return Served {
                 result: Some(res),
                 _read: PhantomData,
