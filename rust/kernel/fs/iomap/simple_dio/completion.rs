@@ -290,8 +290,9 @@ impl<'a, D: Send + 'static> Completed<'a, D> {
         unsafe { self.complete_write(true) }
     }
 
-    /// [`Completed::complete_write`] in process context, out of line: the synchronous and the
-    /// deferred completions share it, and the reads' completion there stays as it was.
+    /// [`Completed::complete_write`] in process context, out of line: for a write that
+    /// [`Completed::complete`] finishes (a deferred one), where the reads' completion stays as
+    /// it was.
     ///
     /// # Safety
     ///

@@ -673,7 +673,8 @@ impl<'a, D: Send + 'static, Dir: Direction> Mapped<'a, D, Dir> {
             // A write's completion inline: the direction is known here, not where `complete`
             // is shared with the deferred completions.
             let res = if Dir::WRITE {
-                // SAFETY: Process context, as above.
+                // SAFETY: Process context, as above; a write (`alloc_bio` made the bio of a
+                // `Dir::WRITE` request a write's).
                 unsafe { done.complete_sync_write() }
             } else {
                 // SAFETY: Process context, as above.
