@@ -3,12 +3,15 @@
 //! Block I/O requests (`struct bio`) and bio sets whose front pad embeds per-request data.
 //!
 //! A [`BioSet<D>`] allocates each bio with room in front of it for a `D`, so a caller's
-//! per-request state and the bio come from one allocation: [`Bio<D>`] owns both. A bio is built
+//! per-request state and the bio come from one allocation: [`Bio<D>`] owns both. A bio that is
+//! waited for can instead live, with its `D`, in a [`BioStorage`] its owner keeps (on the stack),
+//! which costs no allocation. A bio is built
 //! from pages ([`Bio::add_page`]) or from an I/O vector ([`Bio::add_iter_pages`]), then
 //! submitted and waited for ([`Bio::submit_wait`]), or submitted to complete through an
 //! [`EndIo`] implementation, which sees it as a [`CompletedBio`] in the interrupt context it
-//! may complete in. One concept a file: [`BioSet`] (the set and its front pad), [`Bio`] (here),
-//! the pages a bio carries (`pages.rs`) and its completion (`completion.rs`). The device is a
+//! may complete in. One concept a file: [`BioSet`] (the set and its front pad), [`BioStorage`]
+//! (room for a bio its owner provides), [`Bio`] (here), the pages a bio carries (`pages.rs`)
+//! and its completion (`completion.rs`). The device is a
 //! [`BlockDevice`](crate::block::bdev::BlockDevice).
 //!
 //! # Examples
@@ -61,6 +64,7 @@ use core::{marker::PhantomData, mem::offset_of, ptr::NonNull};
 mod completion;
 mod pages;
 mod set;
+mod storage;
 mod tests;
 
 use self::set::BioWithData;
@@ -68,6 +72,7 @@ pub use self::{
     completion::{CompletedBio, EndIo},
     pages::BioIter,
     set::BioSet,
+    storage::BioStorage,
 };
 
 /// What a bio does (`enum req_op`).
@@ -116,16 +121,20 @@ impl core::ops::BitOr for ReqFlags {
     }
 }
 
-/// An owned bio allocated from a [`BioSet<D>`], with its per-request data `D`.
+/// An owned bio allocated from a [`BioSet<D>`] or made in a [`BioStorage<D, N>`], with its
+/// per-request data `D`.
 ///
-/// It borrows its set, its device and the pages it was given for `'a`. Dropping it unpins the
-/// pages still pinned into it, drops the `D` and puts the bio.
+/// It borrows its set or storage, its device and the pages it was given for `'a`. Dropping it
+/// unpins the pages still pinned into it, drops the `D` and puts the bio (`bio_put()`), or ends
+/// it in its storage (`bio_uninit()`).
 ///
 /// # Invariants
 ///
-/// `bio` was allocated from a `BioSet<D>` that lives for `'a`, its front pad holds an
-/// initialised `D`, and this object owns the reference to it. Its device (`bi_bdev`), when it
-/// has one, and the memory of its vectors stay valid for `'a`; it is not in flight.
+/// `bio` was allocated from a `BioSet<D>` that lives for `'a` (then `bi_pool` is that set), or
+/// initialised by `bio_init()` in a `BioStorage<D, _>` borrowed for `'a` (then `bi_pool` is
+/// null). The `D` in front of it (the front pad, or the storage's) is initialised, and this
+/// object owns the bio. Its device (`bi_bdev`), when it has one, and the memory of its vectors
+/// stay valid for `'a`; it is not in flight.
 pub struct Bio<'a, D> {
     bio: NonNull<bindings::bio>,
     _p: PhantomData<(&'a BioSet<D>, D)>,
@@ -139,16 +148,18 @@ impl<'a, D> Bio<'a, D> {
     ///
     /// # Safety
     ///
-    /// `bio` must have been allocated from a `BioSet<D>`.
+    /// `bio` must have been allocated from a `BioSet<D>` or made in a `BioStorage<D, _>`.
     unsafe fn data_ptr(bio: *mut bindings::bio) -> *mut D {
         let off = offset_of!(BioWithData<D>, bio) - offset_of!(BioWithData<D>, data);
-        // SAFETY: The front pad of a `BioSet<D>` allocation starts `off` bytes before the bio.
+        // SAFETY: The front pad of a `BioSet<D>` allocation, and the data of a
+        // `BioStorage<D, _>` (the same layout), start `off` bytes before the bio.
         unsafe { bio.cast::<u8>().sub(off).cast() }
     }
 
     /// Gives up ownership, returning the raw bio (for submission).
     ///
-    /// Crate-private: whoever takes it must keep the set alive and give the bio back with
+    /// Crate-private: whoever takes it must keep the set (or storage) alive and give the bio
+    /// back with
     /// [`Bio::from_raw`] (or `from_data`) to drop it.
     pub(crate) fn into_raw(self) -> *mut bindings::bio {
         let bio = self.bio.as_ptr();
@@ -160,8 +171,8 @@ impl<'a, D> Bio<'a, D> {
     ///
     /// # Safety
     ///
-    /// `bio` must come from `Bio::<D>::into_raw`, no other owner may exist, and its set must
-    /// live for `'a`.
+    /// `bio` must come from `Bio::<D>::into_raw`, no other owner may exist, and its set (or
+    /// storage) must live for `'a`.
     pub(crate) unsafe fn from_raw(bio: *mut bindings::bio) -> Self {
         // INVARIANT: The caller passes back the ownership `into_raw` gave up.
         Self {
@@ -321,14 +332,22 @@ impl<D> Drop for Bio<'_, D> {
         // must not stay pinned.
         // SAFETY: The bio is put below and not used otherwise.
         unsafe { self.unpin_before_put() };
+        let bio = self.as_raw();
         // SAFETY: The data is initialised and owned (type invariant); it is dropped once,
-        // before the memory holding it goes back to the bio set with the last `bio_put`. The set
-        // is alive: it lives for `'a` (type invariant), which the type holds for a bio that was
-        // never given away, and which the callers of `from_raw`/`from_data` guarantee for one
-        // that came back from C.
+        // before the memory holding it goes back to the bio set with the last `bio_put`, or the
+        // storage is free again. The set or storage is alive: it lives for `'a` (type
+        // invariant), which the type holds for a bio that was never given away, and which the
+        // callers of `from_raw`/`from_data` and of `Bio::submit` guarantee for one that came back
+        // from C. A bio without a set (`bi_pool` null) was made by `bio_init()` in a storage:
+        // `bio_put()` would free it to no set, so it is ended with `bio_uninit()`, as
+        // `__blkdev_direct_IO_simple()` ends its bio on the stack.
         unsafe {
-            core::ptr::drop_in_place(Self::data_ptr(self.as_raw()));
-            bindings::bio_put(self.as_raw());
+            core::ptr::drop_in_place(Self::data_ptr(bio));
+            if (*bio).bi_pool.is_null() {
+                bindings::bio_uninit(bio);
+            } else {
+                bindings::bio_put(bio);
+            }
         }
     }
 }

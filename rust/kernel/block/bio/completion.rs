@@ -76,8 +76,9 @@ impl<'a, D: Send + 'static> Bio<'a, D> {
     ///
     /// # Safety
     ///
-    /// The bio's set, its device and the memory of its pages (and a bvec iterator's array whose
-    /// vectors it took) must stay valid, beyond `'a` if need be, until the [`CompletedBio`]
+    /// The bio's set (or [`BioStorage`](super::BioStorage)), its device and the memory of its
+    /// pages (and a bvec iterator's array whose vectors it took) must stay valid, beyond `'a` if
+    /// need be, until the [`CompletedBio`]
     /// handed to `E::end_io` is dropped, and the code of `E::end_io` until it returns (a
     /// module waits for its bios before it unloads).
     pub unsafe fn submit<E: EndIo<D>>(self) -> Result {

@@ -196,8 +196,9 @@ impl<'a, D> Bio<'a, D> {
         // SAFETY: We own the bio, which is not in flight, and it has a device, which
         // `bio_iov_ubuf_get_pages()` needs. It writes anywhere in the bio's own `bi_max_vecs`
         // vectors, which are the bio's alone: every `Bio` comes from `bio_alloc_bioset()` on a
-        // set with `BIOSET_NEED_BVECS` (`BioSet`), and a bio that took an iterator's vectors
-        // instead (`BIO_CLONED`) or holds pages is left alone. `iter` is valid, and the memory
+        // set with `BIOSET_NEED_BVECS` (`BioSet`) or from `bio_init()` with its storage's
+        // vectors (`BioStorage`), and a bio that took an iterator's vectors instead
+        // (`BIO_CLONED`) or holds pages is left alone. `iter` is valid, and the memory
         // it describes may be used as the device uses it for `'a` (`BioIter`), which the bio
         // holds it for: `bio_iov_ubuf_get_pages()` refuses (`EINVAL`) a bio whose device would
         // write a source or read a destination.

@@ -13,21 +13,17 @@ use crate::{
 };
 use core::{marker::PhantomData, mem::offset_of, ptr::NonNull};
 
-/// A `struct bio` starting on its own cache line.
-///
-/// The block layer touches `bi_iter`, `bi_status` and the flags on submission and
-/// completion; keeping them off the caller's data cache line avoids false sharing.
-#[repr(C, align(64))]
-pub(super) struct CacheAlignedBio(Opaque<bindings::bio>);
-
-/// The layout of one allocation of a [`BioSet<D>`]: the data, then the bio.
+/// The layout of one allocation of a [`BioSet<D>`]: the data, then the bio, right after it.
 ///
 /// Only the part up to the end of `struct bio` is allocated as such (the bio's inline
 /// vectors follow it), so this type is never referenced as a whole, only through its fields.
+/// A [`BioStorage`](super::BioStorage) has the same layout. The bio is not aligned beyond its
+/// own alignment: the data, the bio and its vectors are one request's, used together, and
+/// packed they span the fewest cache lines.
 #[repr(C)]
 pub(super) struct BioWithData<D> {
     pub(super) data: D,
-    pub(super) bio: CacheAlignedBio,
+    pub(super) bio: Opaque<bindings::bio>,
 }
 
 /// A bio set whose bios carry a `D` in their front pad.

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! KUnit tests of the bio abstractions: the front pad, the vector bound, what a bio refuses, and
-//! a bio submitted to complete asynchronously, on the first RAM disk (`brd`).
+//! KUnit tests of the bio abstractions: the front pad, the vector bound, what a bio refuses, a
+//! bio submitted to complete asynchronously, and a bio in storage its owner provides, on the
+//! first RAM disk (`brd`).
 
 #[macros::kunit_tests(rust_kernel_block_bio)]
 mod suite {
-    use super::super::{Bio, BioSet, CompletedBio, EndIo, Op, ReqFlags};
+    use super::super::{Bio, BioSet, BioStorage, CompletedBio, EndIo, Op, ReqFlags};
     use crate::{
         bindings,
         block::bdev::{BdevFile, OpenMode},
@@ -31,8 +32,8 @@ mod suite {
     }
 
     /// The front pad round trip: the data written at allocation is where the bio's data
-    /// accessors, `into_raw`/`from_raw` and `from_data` find it, the bio starts on a cache
-    /// line, and dropping the bio drops the data once (and returns the bio to its set).
+    /// accessors, `into_raw`/`from_raw` and `from_data` find it, the bio is aligned as a
+    /// `struct bio`, and dropping the bio drops the data once (and returns the bio to its set).
     #[test]
     fn front_pad_round_trip() -> Result {
         let set = KBox::pin_init(BioSet::<Pad>::new(2), GFP_KERNEL)?;
@@ -42,7 +43,7 @@ mod suite {
         let mut bio = unsafe { set.alloc_raw(null_mut(), Op::Read, 1, GFP_KERNEL, Pad(pattern)) }?;
         assert_eq!(bio.data().0, pattern);
         assert_eq!(bio.size(), 0);
-        assert_eq!(bio.as_raw() as usize % 64, 0);
+        assert_eq!(bio.as_raw() as usize % align_of::<bindings::bio>(), 0);
         let data: *const Pad = bio.data();
         assert_eq!(
             bio.as_raw() as usize - data as usize,
@@ -88,6 +89,70 @@ mod suite {
         let bio = unsafe { set.alloc_raw(null_mut(), Op::Read, max, GFP_KERNEL, Pad([0; 5])) }?;
         // SAFETY: The bio is valid.
         assert_eq!(unsafe { (*bio.as_raw()).bi_max_vecs }, max);
+        Ok(())
+    }
+
+    /// A bio in a [`BioStorage`]: its data is in front of it as in a set's bio, it holds no more
+    /// vectors than the storage (more fail with `EINVAL`, the data dropped), it has no set, and
+    /// dropping it drops the data once and frees the storage for the next bio.
+    #[test]
+    fn storage_round_trip() -> Result {
+        let mut room = BioStorage::<Pad, 2>::new();
+        let drops = PAD_DROPS.load(Ordering::Relaxed);
+        let pattern = [7, 6, 5, 4, 3];
+        // SAFETY: A null device is allowed.
+        let r = unsafe { room.init_raw(null_mut(), Op::Read, 3, Pad(pattern)) };
+        assert_eq!(r.err(), Some(EINVAL));
+        assert_eq!(PAD_DROPS.load(Ordering::Relaxed), drops + 1);
+        for nr in [0, 2] {
+            // SAFETY: A null device is allowed.
+            let mut bio = unsafe { room.init_raw(null_mut(), Op::Write, nr, Pad(pattern)) }?;
+            let raw = bio.as_raw();
+            // SAFETY: The bio is valid.
+            let (pool, max) = unsafe { ((*raw).bi_pool, (*raw).bi_max_vecs) };
+            assert!(pool.is_null());
+            assert_eq!(max, nr);
+            assert_eq!(bio.data().0, pattern);
+            let data: *const Pad = bio.data();
+            assert_eq!(raw as usize - data as usize, BioSet::<Pad>::FRONT_PAD);
+            bio.data_mut().0[0] = 9;
+            assert_eq!(bio.data().0[0], 9);
+            assert_eq!(bio.submit_wait(), Err(EINVAL));
+        }
+        assert_eq!(PAD_DROPS.load(Ordering::Relaxed), drops + 3);
+        Ok(())
+    }
+
+    /// A page written and read back through bios in storage on the stack, each waited for; the
+    /// storage holds one bio after another.
+    #[test]
+    fn storage_submit_wait() -> Result {
+        let file = BdevFile::open(bindings::RAMDISK_MAJOR, 0, OpenMode::READ_WRITE)?;
+        let (src, dst) = (Page::alloc_page(GFP_KERNEL)?, Page::alloc_page(GFP_KERNEL)?);
+        let mut pattern = [0u8; PAGE_SIZE];
+        for (i, b) in pattern.iter_mut().enumerate() {
+            *b = (i * 13 + 5) as u8;
+        }
+        // SAFETY: `pattern` holds `PAGE_SIZE` bytes; no bio uses the page yet.
+        unsafe { src.write_raw(pattern.as_ptr(), 0, PAGE_SIZE)? };
+        let mut room = BioStorage::<u32, 1>::new();
+        let mut bio = room.init(file.bdev(), Op::Write, 1, 1)?;
+        bio.set_sector(16);
+        bio.set_flags(ReqFlags::SYNC | ReqFlags::FUA)?;
+        bio.add_page(&src, PAGE_SIZE, 0)?;
+        bio.submit_wait()?;
+        assert_eq!(bio.submit_wait(), Err(EINVAL));
+        drop(bio);
+        let mut bio = room.init(file.bdev(), Op::Read, 1, 2)?;
+        bio.set_sector(16);
+        bio.add_page(&dst, PAGE_SIZE, 0)?;
+        bio.submit_wait()?;
+        assert_eq!(*bio.data(), 2);
+        drop(bio);
+        let mut back = [0u8; PAGE_SIZE];
+        // SAFETY: `back` holds `PAGE_SIZE` bytes; the bio that read into the page is done.
+        unsafe { dst.read_raw(back.as_mut_ptr(), 0, PAGE_SIZE)? };
+        assert!(back == pattern);
         Ok(())
     }
 

@@ -6,7 +6,7 @@
 use super::direction::{Direction, Read};
 use crate::{
     bindings,
-    block::bio::{Bio, BioSet},
+    block::bio::{Bio, BioSet, BioStorage},
     ffi::c_int,
     types::Opaque,
 };
@@ -63,6 +63,15 @@ unsafe impl<D: Send> Send for DioRequest<D> {}
 /// A bio set for a simple path whose per-request data is `D`.
 pub type DioBioSet<D> = BioSet<DioRequest<D>>;
 
+/// The vectors of the bio of a synchronous request that need no allocation: as many as
+/// `block/fops.c`'s `DIO_INLINE_BIO_VECS` (a page-aligned buffer of 16 KiB) and the inline
+/// vectors of a bio set's bio (`BIO_INLINE_VECS`), which are defined in C files.
+const SYNC_INLINE_VECS: usize = 4;
+
+/// Room on the hook's stack for the bio of a synchronous request, which its submitter waits
+/// for: as `__blkdev_direct_IO_simple()` keeps its bio, without an allocation.
+pub(super) type SyncBioStorage<D> = BioStorage<DioRequest<D>, SYNC_INLINE_VECS>;
+
 /// A bio for request `'a`, from [`Extent::alloc_bio`], not submitted yet: of a read or a
 /// write, as `Dir` says.
 ///
@@ -74,7 +83,9 @@ pub type DioBioSet<D> = BioSet<DioRequest<D>>;
 ///
 /// `len_align_mask` is the request's alignment less one, as `iomap_dio_alignment()` computes
 /// the alignment for its file and device; the request's position and length satisfy it. The
-/// bio's operation is `Dir::OP`.
+/// bio's operation is `Dir::OP`. The bio is in the hook's [`SyncBioStorage`] only if the
+/// request is synchronous (its submitter waits for the bio); otherwise it is of the path's
+/// `DioBioSet<D>`.
 pub struct DioBio<'a, D, Dir: Direction> {
     pub(super) bio: Bio<'a, DioRequest<D>>,
     pub(super) len_align_mask: u32,

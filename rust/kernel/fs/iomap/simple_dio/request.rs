@@ -6,7 +6,7 @@
 #[cfg(doc)]
 use super::SimpleDio;
 use super::{
-    bio::{DioBio, DioBioSet, DioRequest, FilledBio},
+    bio::{DioBio, DioBioSet, DioRequest, FilledBio, SyncBioStorage},
     completion::Completed,
     direction::{Direction, Read, Write},
 };
@@ -296,7 +296,8 @@ pub(super) unsafe fn check_write_offer(
 /// with `ops` on the hook's stack), valid for `'a`; `iter` is of `Dir`'s direction;
 /// `state.dops` is the file system's completion operations of a write, or null; `sync_ret`
 /// points to the trampoline's result slot; `D` is the data type of the path whose trampoline
-/// created it.
+/// created it. `storage` is `None` unless the kiocb is synchronous; while it is `Some`, no bio
+/// was made in it.
 pub struct Offered<'a, D, Dir: Direction> {
     pub(super) kiocb: Kiocb<'a, AnyPrivate>,
     pub(super) iter: &'a mut Dir::Iter<'a>,
@@ -305,6 +306,9 @@ pub struct Offered<'a, D, Dir: Direction> {
     pub(super) dio_flags: u32,
     pub(super) state: &'a mut IoState,
     pub(super) sync_ret: *const Cell<isize>,
+    /// Room on the trampoline's stack for the bio of a synchronous request, taken by the first
+    /// bio that fits it.
+    pub(super) storage: Cell<Option<&'a mut SyncBioStorage<D>>>,
     pub(super) _data: PhantomData<fn(D) -> D>,
 }
 
@@ -695,7 +699,9 @@ impl<'a, D: Send + 'static, Dir: Direction> Mapped<'a, D, Dir> {
             };
         }
         st.queued = true;
-        // SAFETY: The bio is complete and ours; ownership passes to the block layer, which
+        // SAFETY: The bio is complete and ours, and of the path's set: the bio of an
+        // asynchronous request is not in the hook's storage (invariant of `DioBio`). Its
+        // ownership passes to the block layer, which
         // hands it to the hook's end_io trampoline and from there to `Vtable::end_io`. Once it
         // is submitted no borrow keeps its set: the set outlives the `'a` that
         // `SimpleDio::read` or `SimpleDio::write` is called for, which only the registered
@@ -824,7 +830,19 @@ impl<'r, 'a, D: Send + 'static, Dir: Direction> Extent<'r, 'a, D, Dir> {
             work: Opaque::uninit(),
             data,
         };
-        let mut bio = set.alloc(self.bdev, Dir::OP, nr_vecs, gfp, dio)?;
+        // A synchronous request's bio goes on the hook's stack where its vectors fit, as
+        // `__blkdev_direct_IO_simple()` keeps its own: no allocation, and no free.
+        let room = if nr_vecs <= SyncBioStorage::<D>::MAX_VECS {
+            req.storage.take()
+        } else {
+            None
+        };
+        // INVARIANT: Only a synchronous request's bio is made in the storage (invariant of
+        // `Offered`).
+        let mut bio = match room {
+            Some(room) => room.init(self.bdev, Dir::OP, nr_vecs, dio)?,
+            None => set.alloc(self.bdev, Dir::OP, nr_vecs, gfp, dio)?,
+        };
         bio.set_sector(self.sector);
         // A kiocb's priority was checked where it was set (`ioprio_check_cap()`).
         bio.set_ioprio(req.kiocb.ki_ioprio())?;
