@@ -330,7 +330,7 @@ impl<D> Drop for Bio<'_, D> {
     fn drop(&mut self) {
         // Pages still pinned (a bio dropped before or after I/O without an explicit release)
         // must not stay pinned.
-        // SAFETY: The bio is put below and not used otherwise.
+        // SAFETY: The bio is put or ended below and not used otherwise.
         unsafe { self.unpin_before_put() };
         let bio = self.as_raw();
         // SAFETY: The data is initialised and owned (type invariant); it is dropped once,
@@ -338,9 +338,14 @@ impl<D> Drop for Bio<'_, D> {
         // storage is free again. The set or storage is alive: it lives for `'a` (type
         // invariant), which the type holds for a bio that was never given away, and which the
         // callers of `from_raw`/`from_data` and of `Bio::submit` guarantee for one that came back
-        // from C. A bio without a set (`bi_pool` null) was made by `bio_init()` in a storage:
-        // `bio_put()` would free it to no set, so it is ended with `bio_uninit()`, as
-        // `__blkdev_direct_IO_simple()` ends its bio on the stack.
+        // from C. `bi_pool` tells the two apart (type invariant): `bio_alloc_bioset()` sets it to
+        // the set, on both its slab and its per-CPU cache paths, and `bio_init()` clears it. A
+        // bio of a storage is ended with `bio_uninit()`, as `bio_init()`'s comment in
+        // `block/bio.c` asks and `__blkdev_direct_IO_simple()` ends its bio on the stack:
+        // `bio_put()` would reach `bio_free()`, which would free it into `bi_pool->bio_pool`.
+        // A submitted bio holds no other reference once it has completed: only the submitter
+        // takes one (`bio_get()`), and a split's clone, which the block layer puts, is of its
+        // own set.
         unsafe {
             core::ptr::drop_in_place(Self::data_ptr(bio));
             if (*bio).bi_pool.is_null() {

@@ -101,7 +101,8 @@ impl<'a, D: Send + 'static> Bio<'a, D> {
 ///
 /// # Safety
 ///
-/// `bio` must be a bio of a `BioSet<D>` that [`Bio::submit`] submitted for `E`, now done.
+/// `bio` must be a bio (of a `BioSet<D>` or a `BioStorage<D, _>`) that [`Bio::submit`] submitted
+/// for `E`, now done.
 unsafe extern "C" fn end_io_trampoline<D: Send + 'static, E: EndIo<D>>(bio: *mut bindings::bio) {
     // INVARIANT: Submitted by `Bio::submit` and done; the submitter keeps what it uses valid
     // until the `CompletedBio` is dropped.

@@ -354,13 +354,13 @@ impl<'a, D> Bio<'a, D> {
         unsafe { self.bio_release_pages(false) }
     }
 
-    /// Unpins the pages still pinned, for [`Drop`]: the bio is put right after, so its flag
-    /// and vectors are left as they are.
+    /// Unpins the pages still pinned, for [`Drop`]: the bio is put (or ended in its storage)
+    /// right after, so its flag and vectors are left as they are.
     ///
     /// # Safety
     ///
-    /// The bio must be used for nothing but `bio_put()` afterwards: it still says its pages
-    /// are pinned.
+    /// The bio must be used for nothing but `bio_put()` or `bio_uninit()` afterwards: it still
+    /// says its pages are pinned.
     #[inline(always)]
     pub(super) unsafe fn unpin_before_put(&mut self) {
         let bio = self.as_raw();

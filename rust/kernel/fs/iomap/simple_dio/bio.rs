@@ -72,6 +72,10 @@ const SYNC_INLINE_VECS: usize = 4;
 /// for: as `__blkdev_direct_IO_simple()` keeps its bio, without an allocation.
 pub(super) type SyncBioStorage<D> = BioStorage<DioRequest<D>, SYNC_INLINE_VECS>;
 
+/// The largest [`SyncBioStorage`] the hook keeps on its stack: a path whose `D` makes it larger
+/// gets every bio from its set.
+pub(super) const SYNC_STORAGE_MAX: usize = 512;
+
 /// A bio for request `'a`, from [`Extent::alloc_bio`], not submitted yet: of a read or a
 /// write, as `Dir` says.
 ///

@@ -4,7 +4,7 @@
 //! calls.
 
 use super::{
-    bio::{DioRequest, SyncBioStorage},
+    bio::{DioRequest, SyncBioStorage, SYNC_STORAGE_MAX},
     completion::Completed,
     direction::{Direction, Read, Write},
     request::{IoState, Offered, OfferedRead, OfferedWrite, Outcome},
@@ -42,7 +42,8 @@ pub trait SimpleDio: Send + Sync + Sized + 'static {
     type Reason: Copy;
 
     /// Serves a read, or declines it; its bio comes from a `DioBioSet<Self::Data>` that outlives
-    /// it (one of `self`'s, typically: the registration keeps `self` until every bio is done).
+    /// it (one of `self`'s, typically: the registration keeps `self` until every bio is done),
+    /// or, for a synchronous read, from the hook's stack.
     ///
     /// An error before the read is mapped is returned as it is; from the mapping on, it is
     /// also traced and reported (fserror) as the generic path would (`ENOTBLK` declines).
@@ -112,8 +113,17 @@ impl<T: SimpleDio> Vtable<T> {
         dio_flags: u32,
         data: *mut c_void,
     ) -> isize {
-        // SAFETY: The caller's guarantees.
-        match unsafe { Self::offer::<Read>(data, iocb, iter, ops, private, dio_flags, null()) } {
+        // Where file systems opt in, the fallback only returns `-ENOTBLK`. Where it reads
+        // with the generic path itself, the offer has a frame of its own, gone (the storage of
+        // a synchronous bio with it) before `__iomap_dio_rw()` runs.
+        let offered = if bindings::IOMAP_SIMPLE_DIO_HAS_OPT_IN {
+            // SAFETY: The caller's guarantees.
+            unsafe { Self::offer::<Read>(data, iocb, iter, ops, private, dio_flags, null()) }
+        } else {
+            // SAFETY: The caller's guarantees.
+            unsafe { Self::offer_apart(data, iocb, iter, ops, private, dio_flags) }
+        };
+        match offered {
             Some(ret) => ret,
             // SAFETY: The arguments of the `iomap_dio_rw()` call, whose request `offer` left
             // untouched.
@@ -121,6 +131,24 @@ impl<T: SimpleDio> Vtable<T> {
                 bindings::iomap_simple_dio_fallback(iocb, iter, ops, private, dio_flags)
             },
         }
+    }
+
+    /// [`Vtable::offer`] of a read, not inlined.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Vtable::read`].
+    #[inline(never)]
+    unsafe fn offer_apart(
+        data: *mut c_void,
+        iocb: *mut bindings::kiocb,
+        iter: *mut bindings::iov_iter,
+        ops: *const bindings::iomap_ops,
+        private: *mut c_void,
+        dio_flags: u32,
+    ) -> Option<isize> {
+        // SAFETY: The caller's guarantees; a read has no `dops`.
+        unsafe { Self::offer::<Read>(data, iocb, iter, ops, private, dio_flags, null()) }
     }
 
     /// The hook's `->write`: offers the write to `T::write`, and hands what it declines back
@@ -167,8 +195,10 @@ impl<T: SimpleDio> Vtable<T> {
         // keeps its own: this frame outlives its I/O, which is waited for before the path
         // returns.
         let mut storage = SyncBioStorage::<T::Data>::new();
+        // Only storage of a bounded size: a path's `Data` is not, a kernel stack is.
+        let small = size_of::<SyncBioStorage<T::Data>>() <= SYNC_STORAGE_MAX;
         // SAFETY: The kiocb is valid for the call (the caller's guarantee).
-        let sync = unsafe { Kiocb::from_raw_any(iocb) }.is_sync();
+        let sync = small && unsafe { Kiocb::from_raw_any(iocb) }.is_sync();
         // SAFETY: The caller's guarantees; storage only for a synchronous kiocb.
         unsafe {
             Self::offer_in::<Dir>(

@@ -287,7 +287,8 @@ pub(super) unsafe fn check_write_offer(
 /// submitted, the path has no handle left to a request that may have completed already.
 ///
 /// `D` is the registered path's [`SimpleDio::Data`]: its completion takes the bio back as a
-/// bio of a `DioBioSet<D>`, so only such a bio can be submitted for the request.
+/// bio with a `DioRequest<D>` in front of it, so only a bio the request made for itself
+/// ([`Extent::alloc_bio`]: of a `DioBioSet<D>`, or of the hook's stack) can be submitted.
 ///
 /// # Invariants
 ///
@@ -699,6 +700,8 @@ impl<'a, D: Send + 'static, Dir: Direction> Mapped<'a, D, Dir> {
             };
         }
         st.queued = true;
+        // SAFETY: The bio is valid.
+        debug_assert!(!unsafe { (*bio.as_raw()).bi_pool }.is_null());
         // SAFETY: The bio is complete and ours, and of the path's set: the bio of an
         // asynchronous request is not in the hook's storage (invariant of `DioBio`). Its
         // ownership passes to the block layer, which
@@ -760,14 +763,16 @@ impl<'r, 'a, D: Send + 'static, Dir: Direction> Extent<'r, 'a, D, Dir> {
         self.fua
     }
 
-    /// Allocates the request's bio from `set`, carrying `data`.
+    /// Allocates the request's bio from `set`, carrying `data`; the bio of a synchronous request
+    /// whose pages fit the hook's stack storage is made there instead, without an allocation,
+    /// as `__blkdev_direct_IO_simple()` keeps its bio.
     ///
     /// A request whose position or length is not a multiple of [`Extent::alignment`] fails
     /// with `EINVAL` first, as the generic path fails it (and `EINVAL` means that alone here).
     /// The bio goes to the extent's device, at the sector of the request's position, with the
     /// kiocb's priority and room for the buffer's pages; a write's bio is
     /// `REQ_SYNC | REQ_IDLE` (and `REQ_FUA` where [`Extent::fua`]) with the inode's write
-    /// hint, as the generic path's. For an `IOCB_NOWAIT` request the allocation does not sleep
+    /// hint, as the generic path's. For an `IOCB_NOWAIT` read the allocation does not sleep
     /// (`EAGAIN` if it would). No `REQ_NOWAIT`: see the module documentation.
     // Once per request, from one caller: inlined, not a call in the path.
     #[inline(always)]
