@@ -191,6 +191,47 @@ impl<T: SimpleDio> Vtable<T> {
         dio_flags: u32,
         dops: *const bindings::iomap_dio_ops,
     ) -> Option<isize> {
+        // The bio of a synchronous request can live here, as `__blkdev_direct_IO_simple()`
+        // keeps its own: this frame outlives its I/O, which is waited for before the path
+        // returns.
+        let mut storage = SyncBioStorage::<T::Data>::new();
+        // Only storage of a bounded size: a path's `Data` is not, a kernel stack is.
+        let small = size_of::<SyncBioStorage<T::Data>>() <= SYNC_STORAGE_MAX;
+        // SAFETY: The kiocb is valid for the call (the caller's guarantee).
+        let sync = small && unsafe { Kiocb::from_raw_any(iocb) }.is_sync();
+        // SAFETY: The caller's guarantees; storage only for a synchronous kiocb.
+        unsafe {
+            Self::offer_in::<Dir>(
+                data,
+                iocb,
+                iter,
+                ops,
+                private,
+                dio_flags,
+                dops,
+                sync.then_some(&mut storage),
+            )
+        }
+    }
+
+    /// [`Vtable::offer`], with room for the bio of a synchronous request.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Vtable::offer`]; `storage` is `None` unless the kiocb is synchronous.
+    // Once per request, from `offer`: inlined.
+    #[expect(clippy::too_many_arguments)]
+    #[inline(always)]
+    unsafe fn offer_in<Dir: Direction>(
+        data: *mut c_void,
+        iocb: *mut bindings::kiocb,
+        iter: *mut bindings::iov_iter,
+        ops: *const bindings::iomap_ops,
+        private: *mut c_void,
+        dio_flags: u32,
+        dops: *const bindings::iomap_dio_ops,
+        storage: Option<&mut SyncBioStorage<T::Data>>,
+    ) -> Option<isize> {
         // SAFETY: The hook passes the arguments of the request, valid for the call. A request
         // of the other direction (an `iomap_dio_rw()` write, where the hook sits there) is not
         // ours: hand it back before wrapping the iterator.
@@ -203,12 +244,6 @@ impl<T: SimpleDio> Vtable<T> {
         // SAFETY: The kiocb is valid for the call, and until an asynchronous read completes;
         // its file is that of a `->read_iter` or `->write_iter` call on this thread.
         let kiocb = unsafe { Kiocb::from_raw_any(iocb) };
-        // The bio of a synchronous request can live here, as `__blkdev_direct_IO_simple()`
-        // keeps its own: this frame outlives its I/O, which is waited for before the path
-        // returns. Only storage of a bounded size: a path's `Data` is not, a kernel stack is.
-        let mut storage = SyncBioStorage::<T::Data>::new();
-        let small = size_of::<SyncBioStorage<T::Data>>() <= SYNC_STORAGE_MAX;
-        let storage = (small && kiocb.is_sync()).then_some(&mut storage);
         // Kept raw: used again below only while nothing was submitted, when the request and
         // its file are still the caller's.
         let inode = Inode::of_file(kiocb.filp()).as_raw();
@@ -235,7 +270,8 @@ impl<T: SimpleDio> Vtable<T> {
                 dio_flags,
                 state: &mut state,
                 sync_ret: &sync_ret,
-                // INVARIANT: Room only for a synchronous request, unused.
+                // INVARIANT: Room only for a synchronous request (the caller's guarantee),
+                // unused.
                 storage: Cell::new(storage),
                 _data: PhantomData,
             }
