@@ -5,13 +5,12 @@
 //! A [`BioSet<D>`] allocates each bio with room in front of it for a `D`, so a caller's
 //! per-request state and the bio come from one allocation: [`Bio<D>`] owns both. A bio that is
 //! waited for can instead live, with its `D`, in a [`BioStorage`] its owner keeps (on the stack),
-//! which costs no allocation. A bio is built
-//! from pages ([`Bio::add_page`]) or from an I/O vector ([`Bio::add_iter_pages`]), then
-//! submitted and waited for ([`Bio::submit_wait`]), or submitted to complete through an
-//! [`EndIo`] implementation, which sees it as a [`CompletedBio`] in the interrupt context it
-//! may complete in. One concept a file: [`BioSet`] (the set and its front pad), [`BioStorage`]
-//! (room for a bio its owner provides), [`Bio`] (here), the pages a bio carries (`pages.rs`)
-//! and its completion (`completion.rs`). The device is a
+//! which costs no allocation. A bio is built from pages ([`Bio::add_page`]) or from an I/O vector
+//! ([`Bio::add_iter_pages`]), then submitted and waited for ([`Bio::submit_wait`]), or submitted
+//! to complete through an [`EndIo`] implementation, which sees it as a [`CompletedBio`] in the
+//! interrupt context it may complete in. One concept a file: [`BioSet`] (the set and its front
+//! pad), [`BioStorage`] (room for a bio its owner provides), [`Bio`] (here), the pages a bio
+//! carries (`pages.rs`) and its completion (`completion.rs`). The device is a
 //! [`BlockDevice`](crate::block::bdev::BlockDevice).
 //!
 //! # Examples
@@ -159,8 +158,7 @@ impl<'a, D> Bio<'a, D> {
     /// Gives up ownership, returning the raw bio (for submission).
     ///
     /// Crate-private: whoever takes it must keep the set (or storage) alive and give the bio
-    /// back with
-    /// [`Bio::from_raw`] (or `from_data`) to drop it.
+    /// back with [`Bio::from_raw`] (or `from_data`) to drop it.
     pub(crate) fn into_raw(self) -> *mut bindings::bio {
         let bio = self.bio.as_ptr();
         core::mem::forget(self);

@@ -704,14 +704,13 @@ impl<'a, D: Send + 'static, Dir: Direction> Mapped<'a, D, Dir> {
         debug_assert!(!unsafe { (*bio.as_raw()).bi_pool }.is_null());
         // SAFETY: The bio is complete and ours, and of the path's set: the bio of an
         // asynchronous request is not in the hook's storage (invariant of `DioBio`). Its
-        // ownership passes to the block layer, which
-        // hands it to the hook's end_io trampoline and from there to `Vtable::end_io`. Once it
-        // is submitted no borrow keeps its set: the set outlives the `'a` that
-        // `SimpleDio::read` or `SimpleDio::write` is called for, which only the registered
-        // context (or a `'static` set) does, and `Registration::drop` waits for this bio's
-        // SRCU read section, taken by the hook here and ended after `->end_io`, before
-        // dropping it. The kiocb and iterator are valid, the iterator advanced by the `len`
-        // bytes in the bio.
+        // ownership passes to the block layer, which hands it to the hook's end_io trampoline
+        // and from there to `Vtable::end_io`. Once it is submitted no borrow keeps its set: the
+        // set outlives the `'a` that `SimpleDio::read` or `SimpleDio::write` is called for,
+        // which only the registered context (or a `'static` set) does, and
+        // `Registration::drop` waits for this bio's SRCU read section, taken by the hook here
+        // and ended after `->end_io`, before dropping it. The kiocb and iterator are valid, the
+        // iterator advanced by the `len` bytes in the bio.
         unsafe {
             bindings::iomap_simple_dio_submit(bio.into_raw(), kiocb, iter, len, req.dio_flags)
         };
